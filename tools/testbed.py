@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""The test bed of harbor_ha.cluster: tool chain, docker engine, images, tests and sandbox.
+
+Runs on a fresh Debian 12 machine as root with the system Python (standard library only):
+
+    python3 tools/testbed.py test            # everything CI runs, with per-stage timings
+    python3 tools/testbed.py setup           # only the tool chain, the engine and the images
+    python3 tools/testbed.py lint | unit     # one stage
+    python3 tools/testbed.py scenario NAME   # one molecule scenario (molecule test -s NAME)
+
+Every image is built here (no registry is reachable) and reused while its inputs are unchanged:
+the base image from debootstrap, the node image (base + the apt archive every test host needs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+CACHE = ROOT / ".cache"
+MIRROR = os.environ.get("HARBOR_HA_MIRROR", "http://deb.debian.org/debian")
+SUITE = "bookworm"
+
+BASE_IMAGE = "harbor-ha/debian:bookworm"
+NODE_IMAGE = "harbor-ha/node:bookworm"
+INPUTS_LABEL = "org.harbor-ha.inputs"
+BASE_INCLUDE = "python3,systemd,systemd-sysv,iproute2,procps,sudo,ca-certificates"
+NODE_PACKAGES = ROOT / "molecule" / "resources" / "node-packages.txt"
+
+# One network for every test host; each scenario owns a /24 of it (see molecule/README.md).
+NETWORK = "harbor-ha-test"
+SUBNET = "10.201.0.0/16"
+
+HOST_PACKAGES = {
+    # command or module checked -> Debian package that provides it
+    "dockerd": "docker.io",
+    "debootstrap": "debootstrap",
+    "git": "git",
+}
+
+# The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
+SCENARIOS = ["smoke"]
+
+
+class BedError(Exception):
+    """A condition the bed cannot work around: the message says what to do."""
+
+
+def log(msg: str) -> None:
+    print(f"[testbed] {msg}", flush=True)
+
+
+def run(cmd: list[str], *, check: bool = True, capture: bool = False, **kw) -> subprocess.CompletedProcess:
+    if not capture:
+        log("$ " + " ".join(cmd))
+    return subprocess.run(cmd, check=check, text=True, capture_output=capture, **kw)
+
+
+def digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- preflight
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise BedError(
+            "the test bed must run as root: it installs Debian packages and runs dockerd. "
+            "Re-run with sudo (sudo python3 tools/testbed.py ...)."
+        )
+
+
+def require_mirror() -> None:
+    url = f"{MIRROR}/dists/{SUITE}/InRelease"
+    try:
+        with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - fixed http(s) URL
+            resp.read(64)
+    except (urllib.error.URLError, OSError) as exc:
+        raise BedError(
+            f"the Debian mirror {MIRROR} does not answer ({exc}). The bed installs packages on this "
+            "machine and in every test container. Restore network access to it, or point "
+            "HARBOR_HA_MIRROR at a reachable Debian mirror."
+        ) from exc
+
+
+def apt_install(packages: list[str]) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    update = run(["apt-get", "update", "-q"], check=False, capture=True, env=env)
+    if update.returncode != 0 or "\nErr:" in update.stdout or update.stdout.startswith("Err:"):
+        raise BedError(
+            "apt-get update failed: the Debian mirror is unreachable or broken. "
+            f"Output:\n{update.stdout[-2000:]}{update.stderr[-2000:]}"
+        )
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], env=env)
+
+
+def host_packages() -> None:
+    missing = sorted({pkg for cmd, pkg in HOST_PACKAGES.items() if shutil.which(cmd) is None})
+    try:
+        import ensurepip  # noqa: F401, PLC0415
+    except ImportError:
+        missing.append("python3-venv")
+    if missing:
+        log(f"installing Debian packages: {' '.join(missing)}")
+        apt_install(missing)
+
+
+def docker_ok() -> bool:
+    return run(["docker", "info"], check=False, capture=True).returncode == 0
+
+
+def docker_engine() -> None:
+    if docker_ok():
+        return
+    logfile = Path("/var/log/harbor-ha-dockerd.log")
+    if Path("/run/systemd/system").is_dir():
+        run(["systemctl", "start", "docker"], check=False)
+    else:
+        log(f"starting dockerd in the background (log: {logfile})")
+        with logfile.open("ab") as out:
+            subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(60):
+        if docker_ok():
+            return
+        time.sleep(1)
+    tail = logfile.read_text(errors="replace")[-1500:] if logfile.exists() else "(no log)"
+    raise BedError(
+        "the docker engine did not start within 60 s. Last lines of its log:\n"
+        f"{tail}\nFix the cause (another dockerd running? no space on /var/lib/docker?) and re-run."
+    )
+
+
+# --------------------------------------------------------------------------- tool chain
+
+
+def venv() -> None:
+    reqs = (ROOT / "requirements.txt").read_bytes()
+    stamp = VENV / ".requirements.sha256"
+    wanted = digest(reqs, sys.version)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    log("creating the virtualenv .venv from requirements.txt")
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    run([sys.executable, "-m", "venv", str(VENV)])
+    pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    run([*pip, "-r", str(ROOT / "requirements.txt")])
+    stamp.write_text(wanted)
+
+
+def link_collection() -> None:
+    """Make the checkout importable as ansible_collections.harbor_ha.cluster inside the venv."""
+    site = run(
+        [str(VENV / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture=True,
+    ).stdout.strip()
+    link = Path(site) / "ansible_collections" / "harbor_ha" / "cluster"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() and link.resolve() == ROOT:
+        return
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(ROOT, target_is_directory=True)
+
+
+def tool_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["PY_COLORS"] = "0"
+    return env
+
+
+# --------------------------------------------------------------------------- images
+
+
+def image_inputs(name: str) -> str | None:
+    res = run(["docker", "image", "inspect", name], check=False, capture=True)
+    if res.returncode != 0:
+        return None
+    labels = json.loads(res.stdout)[0]["Config"].get("Labels") or {}
+    return labels.get(INPUTS_LABEL)
+
+
+def image_id(name: str) -> str:
+    return run(["docker", "image", "inspect", "-f", "{{.Id}}", name], capture=True).stdout.strip()
+
+
+def base_image() -> None:
+    inputs = digest(SUITE, MIRROR, BASE_INCLUDE, "minbase", "v1")
+    if image_inputs(BASE_IMAGE) == inputs:
+        log(f"{BASE_IMAGE} is up to date")
+        return
+    CACHE.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="rootfs.") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        run(["debootstrap", "--variant=minbase", f"--include={BASE_INCLUDE}", SUITE, str(rootfs), MIRROR])
+        # The archive debootstrap leaves behind is not part of a host's image.
+        for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+            deb.unlink()
+        # A container's hostname and machine-id come from docker and systemd at boot.
+        (rootfs / "etc/machine-id").write_text("")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        run(
+            ["docker", "import", "--change", f"LABEL {INPUTS_LABEL}={inputs}", "-", BASE_IMAGE],
+            stdin=tar.stdout,
+        )
+        if tar.wait() != 0:
+            raise BedError("tar of the debootstrap root failed")
+
+
+NODE_DOCKERFILE = """\
+FROM {base}
+# A host-like test node: systemd as PID 1 and an apt archive that already holds every package
+# the roles install, so that scenarios do not download the same .debs again.
+RUN echo 'deb {mirror} {suite} main' > /etc/apt/sources.list \\
+ && apt-get update -q \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -q -y --download-only {packages} \\
+ && rm -f /var/cache/apt/archives/partial/* \\
+ && systemctl mask systemd-logind.service getty.target console-getty.service \\
+ && systemctl set-default multi-user.target
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+"""
+
+
+def node_packages() -> list[str]:
+    lines = NODE_PACKAGES.read_text().splitlines()
+    return [pkg for line in lines if (pkg := line.split("#", 1)[0].strip())]
+
+
+def node_image() -> None:
+    dockerfile = NODE_DOCKERFILE.format(
+        base=BASE_IMAGE, mirror=MIRROR, suite=SUITE, packages=" ".join(node_packages())
+    )
+    inputs = digest(image_id(BASE_IMAGE), dockerfile)
+    if image_inputs(NODE_IMAGE) == inputs:
+        log(f"{NODE_IMAGE} is up to date")
+        return
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="node.") as ctx:
+        (Path(ctx) / "Dockerfile").write_text(dockerfile)
+        run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", NODE_IMAGE, ctx])
+
+
+def network() -> None:
+    if run(["docker", "network", "inspect", NETWORK], check=False, capture=True).returncode == 0:
+        return
+    run(["docker", "network", "create", "--subnet", SUBNET, "--label", "org.harbor-ha=test-bed", NETWORK])
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def setup() -> None:
+    require_root()
+    require_mirror()
+    host_packages()
+    docker_engine()
+    venv()
+    link_collection()
+    base_image()
+    node_image()
+    network()
+
+
+def tool(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return run(cmd, cwd=ROOT, env=tool_env(), **kw)
+
+
+def lint() -> None:
+    tool(["yamllint", "--strict", "."])
+    tool(["antsibull-changelog", "lint"])
+    tool(["ruff", "check", "."])
+    tool(["ruff", "format", "--check", "."])
+    tool(["python", "tools/check_specs.py"])
+    tool(["ansible-lint", "--offline"])
+
+
+def unit() -> None:
+    tool(["python", "-m", "pytest", "-q", "tests/unit"])
+
+
+# What the Galaxy tarball must never carry: the test bed, its scenarios and the CI.
+NOT_SHIPPED = (".ci/", ".config/", "molecule/", "tests/", "tools/", ".venv/", ".cache/", ".ruff_cache/")
+
+
+def build() -> None:
+    """Build the collection tarball and check that no test or CI file is in it."""
+    dist = CACHE / "dist"
+    dist.mkdir(parents=True, exist_ok=True)
+    tool(["ansible-galaxy", "collection", "build", "--force", "--output-path", str(dist)])
+    tarball = max(dist.glob("harbor_ha-cluster-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    leaked = sorted(n for n in names if n.startswith(NOT_SHIPPED))
+    if leaked:
+        raise BedError(f"{tarball.name} carries test or CI files: {leaked[:10]}")
+    log(f"{tarball.name}: {len(names)} files, no test or CI file")
+
+
+def scenario(name: str) -> None:
+    tool(["molecule", "test", "-s", name])
+
+
+@contextmanager
+def stage(timings: list[tuple[str, float, str]], name: str):
+    log(f"=== stage {name}")
+    start = time.monotonic()
+    status = "FAILED"
+    try:
+        yield
+        status = "ok"
+    finally:
+        timings.append((name, time.monotonic() - start, status))
+
+
+def print_timings(timings: list[tuple[str, float, str]]) -> None:
+    width = max(len(name) for name, _, _ in timings)
+    print("\nstage timings")
+    for name, secs, status in timings:
+        print(f"  {name:<{width}}  {secs:7.1f} s  {status}")
+    print(f"  {'total':<{width}}  {sum(s for _, s, _ in timings):7.1f} s")
+
+
+def test(scenarios: list[str]) -> int:
+    """Every stage runs even after a failure, so one red scenario does not hide another."""
+    timings: list[tuple[str, float, str]] = []
+    failed = False
+    stages = [("setup", setup), ("lint", lint), ("unit", unit), ("build", build)]
+    stages += [(f"molecule {name}", lambda n=name: scenario(n)) for name in scenarios]
+    for name, func in stages:
+        try:
+            with stage(timings, name):
+                func()
+        except (subprocess.CalledProcessError, BedError) as exc:
+            failed = True
+            log(f"stage {name} failed: {exc}")
+            if name == "setup":
+                break
+    print_timings(timings)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="testbed", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="tool chain, docker engine, images and test network")
+    sub.add_parser("lint", help="yamllint, ruff, argument specs, ansible-lint")
+    sub.add_parser("unit", help="pytest unit tests of the plugins and tools")
+    sub.add_parser("build", help="build the Galaxy tarball and check what it carries")
+    test_p = sub.add_parser("test", help="setup, lint, unit and every molecule scenario")
+    test_p.add_argument("scenarios", nargs="*", default=SCENARIOS, help=f"default: {' '.join(SCENARIOS)}")
+    scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
+    scen_p.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "setup":
+            setup()
+        elif args.command == "lint":
+            lint()
+        elif args.command == "unit":
+            unit()
+        elif args.command == "build":
+            build()
+        elif args.command == "scenario":
+            for name in args.names:
+                scenario(name)
+        elif args.command == "test":
+            return test(args.scenarios)
+    except BedError as exc:
+        print(f"testbed: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        print(f"testbed: command failed ({exc.returncode}): {' '.join(exc.cmd)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
