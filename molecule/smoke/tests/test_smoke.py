@@ -1,5 +1,7 @@
 """The test bed works: systemd hosts on one network that reach each other by name."""
 
+from bedhelpers import ansible_playbook, recap
+
 PEERS = {"smoke-node1": "smoke-node2", "smoke-node2": "smoke-node1"}
 
 
@@ -30,3 +32,11 @@ def test_no_privileged_container(host):
     cap_sys_resource = 24
     assert not capeff & (1 << cap_sys_resource)
     assert capeff & (1 << 21)  # CAP_SYS_ADMIN, needed by systemd and FUSE
+
+
+def test_check_mode_reports_nothing_to_change():
+    result = ansible_playbook("molecule/smoke/converge.yml", "--check")
+    assert result.returncode == 0, result.stdout[-3000:]
+    counts = recap(result)
+    assert set(counts) == {"smoke-node1", "smoke-node2"}
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values()), counts

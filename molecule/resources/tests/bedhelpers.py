@@ -1,0 +1,43 @@
+"""Helpers for the scenarios' testinfra tests (on PYTHONPATH through .config/molecule/config.yml).
+
+Tests that must see a playbook fail (bad input, guards) run it here, against the scenario's own
+inventory and ansible.cfg, and assert on its exit status and output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def ansible_playbook(
+    playbook: str | Path,
+    *args: str,
+    extra_vars: dict | None = None,
+    timeout: int = 900,
+) -> subprocess.CompletedProcess:
+    """Run a playbook (path relative to the project root) against the scenario's inventory."""
+    env = dict(os.environ)
+    ephemeral = Path(env["MOLECULE_EPHEMERAL_DIRECTORY"])
+    env.setdefault("ANSIBLE_CONFIG", str(ephemeral / "ansible.cfg"))
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    cmd = ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], str(PROJECT / playbook), *args]
+    if extra_vars:
+        cmd += ["--extra-vars", json.dumps(extra_vars)]
+    return subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+
+
+def recap(result: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
+    """PLAY RECAP of a run: {host: {ok, changed, unreachable, failed}}."""
+    return {
+        host: {"ok": int(ok), "changed": int(ch), "unreachable": int(un), "failed": int(fa)}
+        for host, ok, ch, un, fa in RECAP.findall(ANSI.sub("", result.stdout))
+    }
