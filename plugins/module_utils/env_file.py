@@ -1,0 +1,79 @@
+# Copyright: harbor_ha.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Edit KEY=VALUE files (docker env_file, Harbor's common/config/*/env) line by line.
+
+Pure functions, shared by the env_file module and its unit tests. Lines that are not touched
+(comments, blank lines, other keys) are kept byte for byte, so an edit shows as a small diff.
+"""
+
+from __future__ import annotations
+
+import re
+
+KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class EnvFileError(ValueError):
+    """The requested edit cannot be expressed in a KEY=VALUE file."""
+
+
+def _key_of(line: str) -> str | None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#") or "=" not in stripped:
+        return None
+    return stripped.split("=", 1)[0].strip()
+
+
+def parse(text: str) -> dict[str, str]:
+    """The KEY=VALUE pairs of `text`; a key set twice keeps its last value, as docker does."""
+    values = {}
+    for line in text.splitlines():
+        key = _key_of(line)
+        if key is not None:
+            values[key] = line.split("=", 1)[1]
+    return values
+
+
+def validate(values: dict[str, str]) -> None:
+    for key, value in values.items():
+        if not KEY.match(key):
+            raise EnvFileError(f"{key!r} is not a valid environment variable name")
+        if "\n" in str(value) or "\r" in str(value):
+            raise EnvFileError(f"the value of {key} has a line break, which an env file cannot hold")
+
+
+def update(text: str, values: dict[str, str], absent: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    """Return (new text, sorted keys that changed).
+
+    Each key of `values` is set on its first line, later duplicates are dropped (docker would
+    let them win), and a missing key is appended. Keys in `absent` are removed.
+    """
+    validate(values)
+    wanted = {k: str(v) for k, v in values.items()}
+    seen: set[str] = set()
+    changed: set[str] = set()
+    lines = []
+    for line in text.splitlines():
+        key = _key_of(line)
+        if key in absent:
+            changed.add(key)
+            continue
+        if key in wanted:
+            if key in seen:
+                changed.add(key)
+                continue
+            seen.add(key)
+            new_line = f"{key}={wanted[key]}"
+            if line != new_line:
+                changed.add(key)
+            lines.append(new_line)
+            continue
+        lines.append(line)
+    for key, value in wanted.items():
+        if key not in seen:
+            changed.add(key)
+            lines.append(f"{key}={value}")
+    new_text = "\n".join(lines) + "\n" if lines else ""
+    if new_text == text:
+        return text, []
+    return new_text, sorted(changed)

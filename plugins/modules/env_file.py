@@ -1,0 +1,130 @@
+#!/usr/bin/python
+# Copyright: harbor_ha.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Set or remove keys in a KEY=VALUE file."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: env_file
+author: harbor_ha.cluster contributors
+version_added: 0.1.0
+short_description: Set or remove keys in a KEY=VALUE file
+description:
+  - Edits a file of C(KEY=VALUE) lines, such as a docker C(env_file) or Harbor's
+    C(common/config/*/env) and C(common/templates/*/env), one key at a time.
+  - Untouched lines (comments, blank lines, other keys) are kept as they are. A key is set on
+    its first line; later lines that set it again are removed; a missing key is appended.
+  - The file is written only when its content changes, atomically, with the given owner, group
+    and mode.
+  - Values are written literally; in a template of Harbor's C(prepare), C($) starts a
+    placeholder, so write V($$) for a literal dollar sign there.
+options:
+  path:
+    description: The file to edit.
+    type: path
+    required: true
+  values:
+    description: Keys to set, with their values.
+    type: dict
+    default: {}
+  absent:
+    description: Keys to remove.
+    type: list
+    elements: str
+    default: []
+  create:
+    description: Create the file when it does not exist; otherwise a missing file is an error.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - Values are often credentials: the module never returns them (only key names), and its
+    invocation masks them. Set C(no_log) on the task as well, since diff mode shows the file.
+"""
+
+EXAMPLES = r"""
+- name: Point Harbor's adminserver at the external database
+  harbor_ha.cluster.env_file:
+    path: /opt/harbor/v1.1.2/harbor/common/config/adminserver/env
+    values:
+      MYSQL_HOST: 10.0.0.10
+      MYSQL_PORT: "3306"
+      MYSQL_USR: harbor
+      MYSQL_PWD: "{{ harbor_db_password }}"
+      RESET: "true"
+    owner: root
+    group: root
+    mode: "0600"
+  no_log: true
+"""
+
+RETURN = r"""
+changed_keys:
+  description: The keys whose line was added, changed or removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [MYSQL_HOST, RESET]
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, update
+
+
+def run(module: AnsibleModule) -> dict:
+    path = module.params["path"]
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            before = handle.read()
+    elif module.params["create"]:
+        before = ""
+    else:
+        module.fail_json(msg=f"{path} does not exist (set create: true to create it)")
+    try:
+        after, changed_keys = update(before, module.params["values"], tuple(module.params["absent"]))
+    except EnvFileError as exc:
+        module.fail_json(msg=f"{path}: {exc}")
+    result = {"changed": bool(changed_keys), "changed_keys": changed_keys, "path": path}
+    if module._diff and changed_keys:
+        result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
+    if changed_keys and not module.check_mode:
+        # mkstemp creates the file 0600: a credential is never readable by others, not even
+        # between the write and the chmod below.
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".env_file.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(after)
+        module.atomic_move(tmp, path)
+    file_args = module.load_file_common_arguments(module.params)
+    if os.path.exists(path):
+        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            # Values are often credentials: never echo them in the module's invocation.
+            "values": {"type": "dict", "default": {}, "no_log": True},
+            "absent": {"type": "list", "elements": "str", "default": []},
+            "create": {"type": "bool", "default": False},
+        },
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    module.exit_json(**run(module))
+
+
+if __name__ == "__main__":
+    main()

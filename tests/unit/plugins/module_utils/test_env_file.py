@@ -1,0 +1,82 @@
+"""module_utils.env_file edits KEY=VALUE files without touching other lines."""
+
+import pytest
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import (
+    EnvFileError,
+    parse,
+    update,
+)
+
+HARBOR_ENV = """LOG_LEVEL=debug
+# the external database
+MYSQL_HOST=mysql
+MYSQL_PORT=3306
+MYSQL_PWD=$db_password
+RESET=false
+"""
+
+
+def test_parse_reads_pairs_and_skips_comments():
+    assert parse(HARBOR_ENV) == {
+        "LOG_LEVEL": "debug",
+        "MYSQL_HOST": "mysql",
+        "MYSQL_PORT": "3306",
+        "MYSQL_PWD": "$db_password",
+        "RESET": "false",
+    }
+
+
+def test_parse_keeps_everything_after_the_first_equal_sign():
+    assert parse("_REDIS_URL=10.0.0.1:6379,100,pa=ss,0\n") == {"_REDIS_URL": "10.0.0.1:6379,100,pa=ss,0"}
+
+
+def test_update_sets_in_place_and_appends_missing_keys():
+    text, changed = update(
+        HARBOR_ENV, {"MYSQL_HOST": "10.0.0.5", "RESET": "true", "_REDIS_URL": "r:6379,100,p,0"}
+    )
+    assert changed == ["MYSQL_HOST", "RESET", "_REDIS_URL"]
+    assert text.splitlines() == [
+        "LOG_LEVEL=debug",
+        "# the external database",
+        "MYSQL_HOST=10.0.0.5",
+        "MYSQL_PORT=3306",
+        "MYSQL_PWD=$db_password",
+        "RESET=true",
+        "_REDIS_URL=r:6379,100,p,0",
+    ]
+
+
+def test_update_without_difference_returns_the_same_text():
+    text, changed = update(HARBOR_ENV, {"MYSQL_PORT": "3306", "LOG_LEVEL": "debug"})
+    assert (text, changed) == (HARBOR_ENV, [])
+
+
+def test_second_update_is_a_no_op():
+    once, _ = update(HARBOR_ENV, {"MYSQL_HOST": "db", "NEW": "1"})
+    twice, changed = update(once, {"MYSQL_HOST": "db", "NEW": "1"})
+    assert (twice, changed) == (once, [])
+
+
+def test_duplicate_keys_collapse_onto_the_first_line():
+    text, changed = update("A=1\nB=2\nA=3\n", {"A": "4"})
+    assert (text, changed) == ("A=4\nB=2\n", ["A"])
+
+
+def test_absent_keys_are_removed():
+    text, changed = update(HARBOR_ENV, {}, absent=("MYSQL_PWD", "NOT_THERE"))
+    assert "MYSQL_PWD" not in parse(text)
+    assert changed == ["MYSQL_PWD"]
+
+
+def test_non_string_values_are_written_as_text():
+    text, _ = update("", {"MYSQL_PORT": 3306})
+    assert text == "MYSQL_PORT=3306\n"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"), [({"BAD KEY": "x"}, "not a valid"), ({"A": "x\ny"}, "line break")]
+)
+def test_values_an_env_file_cannot_hold_are_refused(values, message):
+    with pytest.raises(EnvFileError, match=message):
+        update(HARBOR_ENV, values)

@@ -1,0 +1,79 @@
+"""The env_file module: idempotent writes, check mode, diff, file attributes."""
+
+import json
+import stat
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.harbor_ha.cluster.plugins.modules import env_file
+
+
+def run_module(capsys, **args):
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        env_file.main()
+    result = json.loads(capsys.readouterr().out)
+    return exc.value.code, result
+
+
+@pytest.fixture
+def env(tmp_path):
+    path = tmp_path / "env"
+    path.write_text("MYSQL_HOST=mysql\nRESET=false\n")
+    path.chmod(0o644)
+    return path
+
+
+def test_sets_keys_and_reports_their_names_only(capsys, env):
+    code, result = run_module(capsys, path=str(env), values={"MYSQL_HOST": "10.0.0.5", "MYSQL_PWD": "s3cret"})
+    assert code == 0
+    assert result["changed"] is True
+    assert result["changed_keys"] == ["MYSQL_HOST", "MYSQL_PWD"]
+    assert "s3cret" not in json.dumps(result)
+    assert env.read_text() == "MYSQL_HOST=10.0.0.5\nRESET=false\nMYSQL_PWD=s3cret\n"
+
+
+def test_second_run_changes_nothing(capsys, env):
+    run_module(capsys, path=str(env), values={"RESET": "true"})
+    code, result = run_module(capsys, path=str(env), values={"RESET": "true"})
+    assert code == 0
+    assert result["changed"] is False
+
+
+def test_check_mode_reports_without_writing(capsys, env):
+    before = env.read_text()
+    _, result = run_module(capsys, path=str(env), values={"RESET": "true"}, _ansible_check_mode=True)
+    assert result["changed"] is True
+    assert env.read_text() == before
+
+
+def test_diff_mode_shows_before_and_after(capsys, env):
+    _, result = run_module(capsys, path=str(env), values={"RESET": "true"}, _ansible_diff=True)
+    assert result["diff"]["before"] == "MYSQL_HOST=mysql\nRESET=false\n"
+    assert result["diff"]["after"] == "MYSQL_HOST=mysql\nRESET=true\n"
+
+
+def test_mode_is_applied_even_without_content_change(capsys, env):
+    _, result = run_module(capsys, path=str(env), values={"RESET": "false"}, mode="0600")
+    assert result["changed"] is True
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+
+
+def test_new_content_is_written_with_the_requested_mode(capsys, env):
+    run_module(capsys, path=str(env), values={"MYSQL_PWD": "x"}, mode="0640")
+    assert stat.S_IMODE(env.stat().st_mode) == 0o640
+
+
+def test_missing_file_fails_unless_create(capsys, tmp_path):
+    code, result = run_module(capsys, path=str(tmp_path / "nope"), values={"A": "1"})
+    assert code == 1
+    assert "does not exist" in result["msg"]
+    code, result = run_module(capsys, path=str(tmp_path / "new"), values={"A": "1"}, create=True)
+    assert (code, result["changed"]) == (0, True)
+    assert (tmp_path / "new").read_text() == "A=1\n"
+
+
+def test_invalid_key_fails_with_the_path(capsys, env):
+    code, result = run_module(capsys, path=str(env), values={"NOT VALID": "1"})
+    assert code == 1
+    assert str(env) in result["msg"]
