@@ -28,6 +28,13 @@ options:
     description: Keys to set, with their values.
     type: dict
     default: {}
+  secret_values:
+    description:
+      - Keys to set whose values are credentials. Ansible masks these values wherever they
+        would appear in the output, the diff included.
+      - A key may not be in both O(values) and O(secret_values).
+    type: dict
+    default: {}
   absent:
     description: Keys to remove.
     type: list
@@ -45,8 +52,8 @@ attributes:
   diff_mode:
     support: full
 notes:
-  - Values are often credentials: the module never returns them (only key names), and its
-    invocation masks them. Set C(no_log) on the task as well, since diff mode shows the file.
+  - The module returns key names, never values. Put credentials in O(secret_values), and set
+    C(no_log) on a task whose other values are sensitive too.
 """
 
 EXAMPLES = r"""
@@ -57,12 +64,12 @@ EXAMPLES = r"""
       MYSQL_HOST: 10.0.0.10
       MYSQL_PORT: "3306"
       MYSQL_USR: harbor
-      MYSQL_PWD: "{{ harbor_db_password }}"
       RESET: "true"
+    secret_values:
+      MYSQL_PWD: "{{ harbor_db_password }}"
     owner: root
     group: root
     mode: "0600"
-  no_log: true
 """
 
 RETURN = r"""
@@ -91,8 +98,12 @@ def run(module: AnsibleModule) -> dict:
         before = ""
     else:
         module.fail_json(msg=f"{path} does not exist (set create: true to create it)")
+    values, secrets = module.params["values"], module.params["secret_values"]
+    both = sorted(set(values) & set(secrets))
+    if both:
+        module.fail_json(msg=f"key(s) {both} are in both values and secret_values")
     try:
-        after, changed_keys = update(before, module.params["values"], tuple(module.params["absent"]))
+        after, changed_keys = update(before, {**values, **secrets}, tuple(module.params["absent"]))
     except EnvFileError as exc:
         module.fail_json(msg=f"{path}: {exc}")
     result = {"changed": bool(changed_keys), "changed_keys": changed_keys, "path": path}
@@ -115,8 +126,8 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            # Values are often credentials: never echo them in the module's invocation.
-            "values": {"type": "dict", "default": {}, "no_log": True},
+            "values": {"type": "dict", "default": {}},
+            "secret_values": {"type": "dict", "default": {}, "no_log": True},
             "absent": {"type": "list", "elements": "str", "default": []},
             "create": {"type": "bool", "default": False},
         },

@@ -25,7 +25,9 @@ def env(tmp_path):
 
 
 def test_sets_keys_and_reports_their_names_only(capsys, env):
-    code, result = run_module(capsys, path=str(env), values={"MYSQL_HOST": "10.0.0.5", "MYSQL_PWD": "s3cret"})
+    code, result = run_module(
+        capsys, path=str(env), values={"MYSQL_HOST": "10.0.0.5"}, secret_values={"MYSQL_PWD": "s3cret"}
+    )
     assert code == 0
     assert result["changed"] is True
     assert result["changed_keys"] == ["MYSQL_HOST", "MYSQL_PWD"]
@@ -77,3 +79,16 @@ def test_invalid_key_fails_with_the_path(capsys, env):
     code, result = run_module(capsys, path=str(env), values={"NOT VALID": "1"})
     assert code == 1
     assert str(env) in result["msg"]
+
+
+def test_secret_values_are_masked_in_the_diff(capsys, env):
+    _, result = run_module(capsys, path=str(env), secret_values={"MYSQL_PWD": "s3cret"}, _ansible_diff=True)
+    assert env.read_text().endswith("MYSQL_PWD=s3cret\n")
+    assert "s3cret" not in json.dumps(result)
+    assert "MYSQL_PWD=" in result["diff"]["after"]
+
+
+def test_a_key_cannot_be_both_plain_and_secret(capsys, env):
+    code, result = run_module(capsys, path=str(env), values={"A": "1"}, secret_values={"A": "2"})
+    assert code == 1
+    assert "['A']" in result["msg"]
