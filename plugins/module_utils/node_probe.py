@@ -1,0 +1,90 @@
+# Copyright: harbor_ha.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Read-only probes of a Harbor node: the share's mount, HTTP answers, TCP reachability, files.
+
+Each probe returns a result instead of raising: a status report must describe a broken node,
+not stop at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import urllib.error
+import urllib.request
+
+CEPH_TYPES = ("ceph", "fuse.ceph-fuse", "fuse.ceph")
+
+
+def _unescape(field: str) -> str:
+    """Mount paths in /proc/self/mountinfo escape space, tab, newline and backslash in octal."""
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def mount_at(path: str, mountinfo: str | None = None) -> dict | None:
+    """The mount whose mount point is exactly `path` ({'fstype', 'source'}), or None.
+
+    The last entry wins, as in the kernel: a mount on top of another hides it.
+    """
+    if mountinfo is None:
+        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+            mountinfo = handle.read()
+    wanted = os.path.normpath(path)
+    found = None
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        if _unescape(fields[4]) == wanted:
+            found = {"fstype": fields[sep + 1], "source": _unescape(fields[sep + 2])}
+    return found
+
+
+def share(path: str, mountinfo: str | None = None) -> dict:
+    mount = mount_at(path, mountinfo)
+    result = {"path": path, "mounted": bool(mount and mount["fstype"] in CEPH_TYPES)}
+    result["fstype"] = mount["fstype"] if mount else None
+    if result["mounted"]:
+        stat = os.statvfs(path)
+        size, avail = stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize
+        used = size - stat.f_bfree * stat.f_frsize
+        result.update(
+            size=size, used=used, avail=avail, used_percent=round(100 * used / size, 1) if size else 0
+        )
+    return result
+
+
+def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict:
+    """{'status': HTTP status or None, 'error': text or None} of a GET."""
+    if not url.startswith(("http://", "https://")):
+        return {"status": None, "error": f"not an http(s) URL: {url}"}
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})  # noqa: S310 - checked above
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - checked above
+            return {"status": resp.status, "error": None}
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, "error": None}
+    except (urllib.error.URLError, OSError) as exc:
+        return {"status": None, "error": str(getattr(exc, "reason", exc))}
+
+
+def tcp_reachable(host: str, port: int, timeout: float = 3.0) -> dict:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return {"reachable": True, "error": None}
+    except OSError as exc:
+        return {"reachable": False, "error": str(exc)}
+
+
+def sha256_of(path: str) -> str | None:
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(65536), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright: harbor_ha.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Report the state of a Harbor node in one call."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: harbor_node_info
+author: harbor_ha.cluster contributors
+version_added: 0.1.0
+short_description: Report the state of a Harbor node
+description:
+  - Reads, in one call and without changing anything, what an operator checks on a Harbor node
+    of the cluster: whether the share is mounted (as CephFS) and how full it is, whether the
+    node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
+    database and Redis accept connections from the node.
+  - A broken part is reported, not raised: the module fails only on bad parameters.
+options:
+  share_path:
+    description: The shared CephFS mount point.
+    type: path
+    required: true
+  proxy_url:
+    description: Base URL of the node's proxy, e.g. V(http://10.0.0.11:8060).
+    type: str
+    required: true
+  host_header:
+    description: Host header of the HTTP checks (Harbor's ui answers 400 without one).
+    type: str
+    required: true
+  key_files:
+    description: Files whose sha256 is reported (the node's copies of the cluster's keys).
+    type: list
+    elements: path
+    default: []
+  endpoints:
+    description: TCP endpoints the node must reach.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: A label for the report.
+        type: str
+        required: true
+      host:
+        description: Address.
+        type: str
+        required: true
+      port:
+        description: Port.
+        type: int
+        required: true
+  timeout:
+    description: Seconds each network check may take.
+    type: float
+    default: 3
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the node's state
+  harbor_ha.cluster.harbor_node_info:
+    share_path: /mnt/cephfs/harbor
+    proxy_url: "http://{{ harbor_node_address }}:8060"
+    host_header: harbor.example.com:8080
+    key_files:
+      - /mnt/cephfs/harbor/data/secretkey
+    endpoints:
+      - {name: database, host: 10.0.0.10, port: 3306}
+      - {name: redis, host: 10.0.0.12, port: 6379}
+  register: __node
+"""
+
+RETURN = r"""
+share:
+  description: The share's mount and usage (size, used, avail in bytes when mounted).
+  returned: always
+  type: dict
+  sample: {path: /mnt/cephfs/harbor, mounted: true, fstype: fuse.ceph-fuse, size: 2147483648,
+           used: 10485760, avail: 2137, used_percent: 0.5}
+health:
+  description: HTTP status of GET /api/systeminfo (200 when healthy) and GET /v2/ (401 when healthy).
+  returned: always
+  type: dict
+  sample: {systeminfo: {status: 200, error: null}, registry: {status: 401, error: null}, healthy: true}
+keys:
+  description: sha256 of each key file (null when missing).
+  returned: always
+  type: dict
+endpoints:
+  description: Reachability of each endpoint, by name.
+  returned: always
+  type: dict
+  sample: {database: {reachable: true, error: null}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import node_probe
+
+
+def run(params: dict) -> dict:
+    base, host, timeout = params["proxy_url"].rstrip("/"), params["host_header"], params["timeout"]
+    systeminfo = node_probe.http_status(f"{base}/api/systeminfo", host, timeout)
+    registry = node_probe.http_status(f"{base}/v2/", host, timeout)
+    return {
+        "changed": False,
+        "share": node_probe.share(params["share_path"]),
+        "health": {
+            "systeminfo": systeminfo,
+            "registry": registry,
+            "healthy": systeminfo["status"] == 200 and registry["status"] == 401,
+        },
+        "keys": {path: node_probe.sha256_of(path) for path in params["key_files"]},
+        "endpoints": {
+            e["name"]: node_probe.tcp_reachable(e["host"], e["port"], timeout) for e in params["endpoints"]
+        },
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "share_path": {"type": "path", "required": True},
+            "proxy_url": {"type": "str", "required": True},
+            "host_header": {"type": "str", "required": True},
+            "key_files": {"type": "list", "elements": "path", "default": []},
+            "endpoints": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "host": {"type": "str", "required": True},
+                    "port": {"type": "int", "required": True},
+                },
+            },
+            "timeout": {"type": "float", "default": 3},
+        },
+        supports_check_mode=True,
+    )
+    module.exit_json(**run(module.params))
+
+
+if __name__ == "__main__":
+    main()

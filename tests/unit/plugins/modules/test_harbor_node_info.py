@@ -1,0 +1,151 @@
+"""harbor_node_info and its probes: a broken node is described, not raised."""
+
+import hashlib
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import node_probe
+from ansible_collections.harbor_ha.cluster.plugins.modules import harbor_node_info
+
+# /proc/self/mountinfo of a Harbor node with the share mounted by ceph-fuse (seen on a test node),
+# then the same path over-mounted by a local tmpfs, and a path with a space.
+CEPH_FUSE = (
+    "842 323 0:148 / /mnt/cephfs/harbor rw,nosuid,nodev,noatime - fuse.ceph-fuse ceph-fuse "
+    "rw,user_id=0,group_id=0,allow_other\n"
+)
+OVERMOUNTED = CEPH_FUSE + "900 842 0:150 / /mnt/cephfs/harbor rw - tmpfs tmpfs rw\n"
+SPACED = "77 1 0:40 / /mnt/with\\040space rw - ceph 10.0.0.1:6789:/harbor rw,name=harbor\n"
+
+
+def test_mount_at_finds_the_ceph_fuse_share():
+    assert node_probe.mount_at("/mnt/cephfs/harbor/", CEPH_FUSE) == {
+        "fstype": "fuse.ceph-fuse",
+        "source": "ceph-fuse",
+    }
+
+
+def test_a_later_mount_hides_the_share():
+    assert node_probe.mount_at("/mnt/cephfs/harbor", OVERMOUNTED)["fstype"] == "tmpfs"
+    assert node_probe.share("/mnt/cephfs/harbor", OVERMOUNTED)["mounted"] is False
+
+
+def test_a_parent_mount_is_not_the_share():
+    assert node_probe.mount_at("/mnt/cephfs", CEPH_FUSE) is None
+    assert node_probe.share("/mnt/cephfs", CEPH_FUSE) == {
+        "path": "/mnt/cephfs",
+        "mounted": False,
+        "fstype": None,
+    }
+
+
+def test_escaped_mount_point_and_kernel_client():
+    assert node_probe.mount_at("/mnt/with space", SPACED)["fstype"] == "ceph"
+
+
+def test_share_reports_usage_when_mounted(tmp_path):
+    info = f"1 1 0:1 / {tmp_path} rw - ceph 10.0.0.1:/ rw\n"
+    result = node_probe.share(str(tmp_path), info)
+    assert result["mounted"] is True
+    assert result["size"] > 0
+    assert 0 <= result["used_percent"] <= 100
+
+
+class Harbor(http.server.BaseHTTPRequestHandler):
+    """Answers like a healthy node, and 400 without a Host header like Harbor's ui."""
+
+    def do_GET(self):
+        if self.headers.get("Host") in (None, ""):
+            code = 400
+        else:
+            code = {"/api/systeminfo": 200, "/v2/": 401}.get(self.path, 404)
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def harbor():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Harbor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_http_status_reads_codes_and_errors(harbor, closed_port):
+    assert node_probe.http_status(f"{harbor}/api/systeminfo", "h:80") == {"status": 200, "error": None}
+    assert node_probe.http_status(f"{harbor}/v2/", "h:80")["status"] == 401
+    refused = node_probe.http_status(f"http://127.0.0.1:{closed_port}/", "h", timeout=1)
+    assert refused["status"] is None
+    assert "refused" in refused["error"].lower()
+
+
+def test_http_status_refuses_other_schemes():
+    assert node_probe.http_status("file:///etc/passwd")["error"].startswith("not an http(s) URL")
+
+
+def test_tcp_reachable(harbor, closed_port):
+    port = int(harbor.rsplit(":", 1)[1])
+    assert node_probe.tcp_reachable("127.0.0.1", port)["reachable"] is True
+    assert node_probe.tcp_reachable("127.0.0.1", closed_port, timeout=1)["reachable"] is False
+
+
+def test_sha256_of(tmp_path):
+    key = tmp_path / "secretkey"
+    key.write_bytes(b"0123456789abcdef")
+    assert node_probe.sha256_of(str(key)) == hashlib.sha256(b"0123456789abcdef").hexdigest()
+    assert node_probe.sha256_of(str(tmp_path / "missing")) is None
+
+
+def run_module(capsys, **args):
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        harbor_node_info.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_module_reports_a_healthy_node(capsys, harbor, tmp_path):
+    key = tmp_path / "root.crt"
+    key.write_text("cert")
+    port = int(harbor.rsplit(":", 1)[1])
+    code, result = run_module(
+        capsys,
+        share_path=str(tmp_path),
+        proxy_url=harbor,
+        host_header="lb:8080",
+        key_files=[str(key)],
+        endpoints=[{"name": "database", "host": "127.0.0.1", "port": port}],
+    )
+    assert code == 0
+    assert result["changed"] is False
+    assert result["health"]["healthy"] is True
+    assert result["keys"] == {str(key): hashlib.sha256(b"cert").hexdigest()}
+    assert result["endpoints"]["database"]["reachable"] is True
+    assert result["share"]["mounted"] is False  # tmp_path is no CephFS
+
+
+def test_module_describes_a_dead_node_without_failing(capsys, closed_port, tmp_path):
+    code, result = run_module(
+        capsys,
+        share_path=str(tmp_path),
+        proxy_url=f"http://127.0.0.1:{closed_port}",
+        host_header="lb:8080",
+        endpoints=[{"name": "redis", "host": "127.0.0.1", "port": closed_port}],
+        timeout=1,
+    )
+    assert code == 0
+    assert result["health"]["healthy"] is False
+    assert result["endpoints"]["redis"]["reachable"] is False
