@@ -57,9 +57,17 @@ options:
         resolve names through the node's DNS, not its /etc/hosts.
     type: dict
     default: {}
+  overrides:
+    description:
+      - Per service, keys set after the rewrite (a value of V(null) removes the key), e.g. to
+        publish a port or to run another image under the same service name. Only services that
+        exist can be overridden.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
+# The installer's compose file, as read with slurp and ansible.builtin.from_yaml, goes in.
 - name: Render the cluster's docker-compose.yml from the installer's own
   ansible.builtin.copy:
     dest: /opt/harbor/v1.1.2/harbor/docker-compose.yml
@@ -192,6 +200,7 @@ def harbor_compose(
     proxy_service="proxy",
     remove_services=("mysql",),
     extra_hosts=None,
+    overrides=None,
 ):
     """See DOCUMENTATION."""
     if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
@@ -214,6 +223,14 @@ def harbor_compose(
     }
     proxy = result["services"][proxy_service]
     proxy["ports"] = _proxy_ports(proxy.get("ports"), proxy_ports or {80: 80}, proxy_service)
+    for name, keys in (overrides or {}).items():
+        if name not in result["services"]:
+            _fail(f"cannot override service {name!r}: it is not in the file (or was removed)")
+        for key, value in keys.items():
+            if value is None:
+                result["services"][name].pop(key, None)
+            else:
+                result["services"][name][key] = copy.deepcopy(value)
     return result
 
 

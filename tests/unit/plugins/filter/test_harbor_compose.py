@@ -181,3 +181,20 @@ def test_relative_or_missing_target_directory_fails(data_dir, log_dir):
 
 def test_filter_is_registered():
     assert FilterModule().filters()["harbor_compose"] is harbor_compose
+
+
+def test_overrides_set_and_remove_keys():
+    result = harbor_compose(
+        yaml.safe_load(MINIMAL),
+        DATA,
+        LOGS,
+        overrides={"adminserver": {"ports": ["10.0.0.11:8061:80"], "depends_on": None}},
+    )
+    assert result["services"]["adminserver"]["ports"] == ["10.0.0.11:8061:80"]
+    assert "depends_on" not in result["services"]["adminserver"]
+
+
+@pytest.mark.parametrize("service", ["nosuch", "mysql"])
+def test_override_of_a_missing_or_removed_service_fails(service):
+    with pytest.raises(AnsibleFilterError, match=f"cannot override service '{service}'"):
+        harbor_compose(yaml.safe_load(MINIMAL), DATA, LOGS, overrides={service: {"image": "x"}})
