@@ -30,24 +30,15 @@ def bed_host(name: str):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
-@pytest.fixture(scope="session")
-def db():
-    return bed_host("database-db")
+def host_fixture(name: str):
+    """A session fixture for one test host, named in the tests after its role in the scenario."""
+    return pytest.fixture(scope="session", name=name.removeprefix("database-"))(lambda: bed_host(name))
 
 
-@pytest.fixture(scope="session")
-def redis():
-    return bed_host("database-redis")
-
-
-@pytest.fixture(scope="session")
-def client():
-    return bed_host("database-client")
-
-
-@pytest.fixture(scope="session")
-def outsider():
-    return bed_host("database-outsider")
+db = host_fixture("database-db")
+redis = host_fixture("database-redis")
+client = host_fixture("database-client")
+outsider = host_fixture("database-outsider")
 
 
 def harbor_sql(host, statement: str, *, user: str = "harbor", database: str = "registry"):
