@@ -1,0 +1,87 @@
+"""Harbor's schema, read from the harbor-db image, imported exactly once; a database with tables
+is never touched again, and a new node gets its grant from its own play under --limit."""
+
+import re
+
+import pytest
+from bedhelpers import ansible_playbook, recap
+from conftest import CLIENT_ADDRESS, FIXTURES, harbor_sql, root_sql
+
+
+def tables(db) -> set[str]:
+    return set(
+        root_sql(
+            db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'registry'"
+        ).split()
+    )
+
+
+def probe_rows(db) -> str:
+    return root_sql(db, "SELECT * FROM registry.harbor_ha_probe ORDER BY id")
+
+
+def test_schema_of_the_harbor_db_image_is_in_the_harbor_database(db, client):
+    schema = client.check_output(
+        "docker run --rm --pull=never --network=none --entrypoint=cat %s /tmp/r.sql",
+        FIXTURES["standin_image"],
+    )
+    assert schema.lstrip().lower().startswith("drop database if exists registry;")
+    created = set(re.findall(r"^create table (?:if not exists )?`?(\w+)", schema, re.I | re.M))
+    assert created
+    assert tables(db) - {"harbor_ha_probe"} == created
+
+
+def test_seed_rows_were_loaded_once(db):
+    counts = root_sql(
+        db, "SELECT COUNT(*), COUNT(DISTINCT access_code, comment) FROM registry.access"
+    ).split()
+    assert int(counts[0]) > 0
+    assert counts[0] == counts[1]
+
+
+def test_row_written_between_runs_survives_the_next_run_and_a_restart(db):
+    rows = root_sql(db, "SELECT note, UNIX_TIMESTAMP(written) FROM registry.harbor_ha_probe").splitlines()
+    assert rows
+    assert {row.split("\t")[0] for row in rows} == {"written between two runs"}
+    written = max(int(row.split("\t")[1]) for row in rows)
+    now, uptime = root_sql(
+        db,
+        "SELECT UNIX_TIMESTAMP(), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+        " WHERE VARIABLE_NAME = 'UPTIME'",
+    ).split()
+    # The server was restarted after the row was written (side_effect.yml).
+    assert int(now) - int(uptime) >= written
+
+
+@pytest.fixture(scope="module")
+def new_node_run(db, client):
+    """The node as a new one: its grant gone, its play run alone, the database host outside --limit,
+    with a schema image and file that do not exist."""
+    root_sql(db, f"DROP USER 'harbor'@'{CLIENT_ADDRESS}'")
+    refused = harbor_sql(client, "SELECT 1")
+    assert refused.rc == 1
+    before = tables(db), probe_rows(db)
+    result = ansible_playbook(
+        "molecule/database/converge.yml",
+        "--limit",
+        "database-client",
+        extra_vars={"mysql_schema_image": "harbor-ha/no-such-image:0", "mysql_schema_file": "/no/such.sql"},
+    )
+    return result, before
+
+
+def test_new_node_gets_its_grant_from_its_own_play_under_limit(new_node_run, client):
+    result, _ = new_node_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert set(recap(result)) == {"database-client"}
+    assert "changed: [database-client -> database-db]" in result.stdout
+    answer = harbor_sql(client, "SELECT COUNT(*) > 0 FROM access")
+    assert answer.rc == 0, answer.stderr
+    assert answer.stdout.strip() == "1"
+
+
+def test_schema_import_leaves_a_database_with_tables_alone_whatever_the_variables(new_node_run, db):
+    result, before = new_node_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Read the schema from the harbor-db image" not in result.stdout
+    assert (tables(db), probe_rows(db)) == before

@@ -1,0 +1,145 @@
+"""harbor_schema_body strips Harbor's drop/create/use prologue and refuses anything else database-level."""
+
+import re
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.harbor_ha.cluster.plugins.filter.harbor_schema_body import (
+    FilterModule,
+    harbor_schema_body,
+    split_statements,
+)
+
+ROOT = Path(__file__).resolve().parents[4]
+# The stand-in schema of the molecule scenario: the same prologue as Harbor's, test-owned tables.
+TEST_SCHEMA = ROOT / "molecule" / "database" / "harbor-db-standin" / "registry-test.sql"
+# Harbor's own file, when the machine has the upstream fixtures (never copied into the project).
+UPSTREAM = [
+    Path("/work/shared/upstream") / f"harbor-v{version}" / "common" / "db" / "registry.sql"
+    for version in ("1.1.0", "1.1.2")
+]
+
+PROLOGUE = "drop database if exists registry;\ncreate database registry charset = utf8;\n\nuse registry;\n"
+BODY = "create table access (\n access_id int NOT NULL AUTO_INCREMENT,\n primary key (access_id)\n);\n"
+
+
+def refused(sql: str, match: str) -> None:
+    with pytest.raises(AnsibleFilterError, match=match):
+        harbor_schema_body(sql)
+
+
+def test_harbor_prologue_is_removed_and_the_rest_kept_verbatim():
+    sql = PROLOGUE + "\n" + BODY
+    assert harbor_schema_body(sql) == BODY
+
+
+def test_quoted_and_commented_forms_of_the_prologue():
+    sql = (
+        "-- Harbor schema\n/* header */ DROP SCHEMA IF EXISTS `registry`;\n# comment\n"
+        "CREATE DATABASE IF NOT EXISTS `registry` DEFAULT CHARACTER SET utf8;\nUSE `registry` ;\n" + BODY
+    )
+    assert harbor_schema_body(sql) == BODY
+
+
+def test_partial_prologue_and_no_prologue():
+    assert harbor_schema_body("use registry;\n" + BODY) == BODY
+    assert harbor_schema_body("\n\n" + BODY) == BODY
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        BODY + "drop database registry;\n",
+        BODY + "DROP   SCHEMA other;",
+        BODY + "create database other;",
+        BODY + "alter database registry charset utf8mb4;",
+        BODY + "use mysql;\n",
+        BODY + "insert into access values (1);\n  USE mysql",
+        # A prologue out of order: the second drop is no longer part of it.
+        "use registry;\ndrop database registry;\n" + BODY,
+        "create database registry;\ncreate database registry;\n" + BODY,
+    ],
+)
+def test_database_level_statement_outside_the_prologue_is_refused(sql):
+    refused(sql, "database-level statement")
+
+
+def test_error_names_the_line():
+    refused(BODY + "\n\nDROP DATABASE registry;", "line 7: database-level statement 'DROP DATABASE registry'")
+
+
+def test_prologue_naming_two_databases_is_refused():
+    refused("drop database if exists registry;\ncreate database other;\n" + BODY, "names database 'other'")
+    refused("create database registry;\nuse `other`;\n" + BODY, "names database 'other'")
+
+
+@pytest.mark.parametrize(
+    ("sql", "match"),
+    [
+        (BODY + "DELIMITER //\n", "database-level statement 'DELIMITER //'"),
+        (BODY + "source /tmp/other.sql;\n", "database-level statement 'source"),
+        (BODY + "\\u mysql\n", r"mysql client command '\\\\u'"),
+        (BODY + "/*!40000 DROP DATABASE registry */;\n", "executable comment"),
+        (BODY + "/*M!100100 USE mysql */;\n", "executable comment"),
+        (BODY + "insert into access values ('x);\n", "unterminated ' quote"),
+        (BODY + "/* never closed\n", "unterminated /\\* comment"),
+        (PROLOGUE + "-- nothing\n", "no statement"),
+        ("", "no statement"),
+    ],
+)
+def test_what_cannot_be_reasoned_about_is_refused(sql, match):
+    refused(sql, match)
+
+
+def test_keywords_inside_strings_identifiers_and_comments_are_data():
+    body = (
+        'insert into access (comment) values (\'use mysql; drop database x;\'), ("it\\"s; use x");\n'
+        "create table `use` (`drop database` int);\n"
+        "-- drop database registry;\n# use mysql;\n/* create database x; */\n"
+        "insert into access (comment) values ('it''s');\n"
+    )
+    assert harbor_schema_body("drop database if exists registry;\n" + body) == body
+
+
+def test_double_dash_without_space_is_not_a_comment():
+    # "1--1" is arithmetic in MySQL, so the statement after it must still be seen.
+    refused(BODY + "select 1--1;\ndrop database registry;", "database-level statement")
+
+
+def test_statements_carry_offsets_and_lines():
+    sql = "use registry;\n\n/* c */ create table t (id int);\nselect 1"
+    statements = split_statements(sql)
+    assert [s.code for s in statements] == ["use registry", "create table t (id int)", "select 1"]
+    assert [s.line for s in statements] == [1, 3, 4]
+    assert sql[statements[0].end :].startswith("\n\n/* c */ create")
+    assert statements[-1].end == len(sql)
+
+
+def test_non_text_input_is_refused():
+    with pytest.raises(AnsibleFilterError, match="expected the SQL text"):
+        harbor_schema_body(None)
+
+
+def test_scenario_schema_has_the_harbor_prologue():
+    sql = TEST_SCHEMA.read_text()
+    assert re.match(r"drop database if exists registry;\s*create database registry", sql)
+    body = harbor_schema_body(sql)
+    assert body.startswith("/*\nA small test-owned schema")
+    assert "create table access" in body
+    assert not re.search(r"\b(drop|create)\s+database\b|^use\b", body, re.I | re.M)
+
+
+@pytest.mark.parametrize("path", UPSTREAM, ids=lambda p: p.parts[-4])
+def test_harbor_upstream_schema(path):
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine (upstream fixtures are optional)")
+    sql = path.read_text()
+    body = harbor_schema_body(sql)
+    assert body.startswith("create table access")
+    assert len(split_statements(body)) == len(split_statements(sql)) - 3
+
+
+def test_registered_under_its_name():
+    assert FilterModule().filters() == {"harbor_schema_body": harbor_schema_body}
