@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # cryptography >= 43 keeps CFB among the "decrepit" modes; Debian 12 ships 38
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:
+    from cryptography.hazmat.primitives.ciphers.modes import CFB
 
 # --------------------------------------------------------------------------- adminserver config
 # src/adminserver/systemcfg/systemcfg.go: configuration key -> environment variable and its type.
@@ -107,7 +112,7 @@ ENCRYPT_HEADER = "<enc-v1>"
 def _aes(key: str, iv: bytes) -> Cipher:
     # AES-CFB with a 16-byte key: the secretkey file's exact bytes (a trailing newline breaks it,
     # as it breaks Harbor).
-    return Cipher(algorithms.AES(key.encode()), modes.CFB(iv))
+    return Cipher(algorithms.AES(key.encode()), CFB(iv))
 
 
 def reversible_encrypt(text: str, key: str) -> str:
