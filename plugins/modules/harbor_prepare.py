@@ -96,7 +96,7 @@ options:
     type: path
   token_private_key:
     description:
-      - PEM of the key the ui signs registry tokens with, PKCS#1 (C(BEGIN RSA PRIVATE KEY)): Harbor
+      - PEM of the key the ui signs registry tokens with, PKCS#1 (C(BEGIN RSA PRIVATE KEY)), since Harbor
         1.1 cannot read PKCS#8. Mutually exclusive with O(token_private_key_path).
     type: str
   token_private_key_path:
@@ -166,6 +166,24 @@ ui_url:
   type: str
   sample: http://registry.example.com:8060
 """
+
+
+ARGUMENT_SPEC = {
+    "path": {"type": "path", "required": True},
+    "harbor_cfg": {"type": "path"},
+    "settings": {"type": "dict", "default": {}},
+    "db_password": {"type": "str", "no_log": True},
+    "harbor_admin_password": {"type": "str", "no_log": True},
+    "email_password": {"type": "str", "no_log": True},
+    "ldap_search_pwd": {"type": "str", "no_log": True},
+    "ui_secret": {"type": "str", "required": True, "no_log": True},
+    "jobservice_secret": {"type": "str", "required": True, "no_log": True},
+    "secretkey_path": {"type": "path", "no_log": False},
+    "token_private_key": {"type": "str", "no_log": True},
+    "token_private_key_path": {"type": "path", "no_log": False},
+    "token_root_cert": {"type": "str", "no_log": False},
+    "token_root_cert_path": {"type": "path", "no_log": False},
+}
 
 
 def read_text(path, what):
@@ -291,22 +309,7 @@ def apply(module, config_dir, directories, files):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "harbor_cfg": {"type": "path"},
-            "settings": {"type": "dict", "default": {}},
-            "db_password": {"type": "str", "no_log": True},
-            "harbor_admin_password": {"type": "str", "no_log": True},
-            "email_password": {"type": "str", "no_log": True},
-            "ldap_search_pwd": {"type": "str", "no_log": True},
-            "ui_secret": {"type": "str", "required": True, "no_log": True},
-            "jobservice_secret": {"type": "str", "required": True, "no_log": True},
-            "secretkey_path": {"type": "path", "no_log": False},
-            "token_private_key": {"type": "str", "no_log": True},
-            "token_private_key_path": {"type": "path", "no_log": False},
-            "token_root_cert": {"type": "str", "no_log": False},
-            "token_root_cert_path": {"type": "path", "no_log": False},
-        },
+        argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[
             ("token_private_key", "token_private_key_path"),
             ("token_root_cert", "token_root_cert_path"),

@@ -12,9 +12,9 @@ import os
 from typing import ClassVar
 
 from harbor_standin.service import (
-    AdminserverClient,
     Database,
     Handler,
+    adminserver_client,
     app_port,
     fatal,
     log,
@@ -35,9 +35,7 @@ def main() -> None:
     log("INFO", "STAND-IN jobservice (tests only), initializing configurations...")
     log_environment(env)
     try:
-        adminserver = AdminserverClient(env.get("ADMIN_SERVER_URL") or "http://adminserver", ui_secret)
-        adminserver.ping()
-        db = Database(adminserver.configurations())
+        db = Database(adminserver_client(env).configurations())
         resume_jobs(db)
         port = app_port(env)
     except (OSError, ValueError, RuntimeError) as exc:

@@ -43,7 +43,8 @@ def log_environment(env: dict[str, str]) -> None:
         "INFO",
         f"env: {described('UI_SECRET', env.get('UI_SECRET', ''))}, "
         f"{described('JOBSERVICE_SECRET', env.get('JOBSERVICE_SECRET', ''))}, "
-        f"CONFIG_PATH={env.get('CONFIG_PATH', '')}, ADMIN_SERVER_URL={env.get('ADMIN_SERVER_URL', '')}",
+        f"CONFIG_PATH={env.get('CONFIG_PATH', '')}, "
+        f"ADMIN_SERVER_URL={env.get('ADMIN_SERVER_URL') or 'http://adminserver (default)'}",
     )
 
 
@@ -87,6 +88,13 @@ class AdminserverClient:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"failed to get configurations: {exc.code} {exc.read().decode()}") from exc
+
+
+def adminserver_client(env: dict[str, str]) -> AdminserverClient:
+    """The client ui and jobservice build at start (config.Init): UI_SECRET, then a ping."""
+    client = AdminserverClient(env.get("ADMIN_SERVER_URL") or "http://adminserver", env.get("UI_SECRET", ""))
+    client.ping()
+    return client
 
 
 class Database:

@@ -21,9 +21,9 @@ import redis
 
 from harbor_standin import core
 from harbor_standin.service import (
-    AdminserverClient,
     Database,
     Handler,
+    adminserver_client,
     app_port,
     described,
     fatal,
@@ -113,10 +113,7 @@ class Harbor:
 
     def __init__(self, env: dict[str, str]):
         self.jobservice_secret = env.get("JOBSERVICE_SECRET", "")
-        self.adminserver = AdminserverClient(
-            env.get("ADMIN_SERVER_URL") or "http://adminserver", env.get("UI_SECRET", "")
-        )
-        self.adminserver.ping()
+        self.adminserver = adminserver_client(env)
         self._cfg = self.adminserver.configurations()
         self._cfg_loaded = time.monotonic()
         self.db = Database(self._cfg)

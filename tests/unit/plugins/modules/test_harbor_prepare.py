@@ -6,6 +6,7 @@ import shutil
 import stat
 
 import pytest
+import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.harbor_ha.cluster.plugins.modules import harbor_prepare
@@ -158,3 +159,19 @@ def test_secret_key_with_a_newline_fails(capsys, installer):
     result = run(capsys, args(installer))
     assert result["failed"] is True
     assert "exactly 16 bytes, it has 17" in result["msg"]
+
+
+def test_documentation_describes_exactly_the_options():
+    documented = yaml.safe_load(harbor_prepare.DOCUMENTATION)["options"]
+    assert set(documented) == set(harbor_prepare.ARGUMENT_SPEC)
+    for name, spec in harbor_prepare.ARGUMENT_SPEC.items():
+        assert documented[name]["type"] == spec["type"], name
+        assert documented[name].get("required", False) == spec.get("required", False), name
+        assert documented[name].get("default") == spec.get("default"), name
+    assert yaml.safe_load(harbor_prepare.EXAMPLES)
+    assert set(yaml.safe_load(harbor_prepare.RETURN)) == {
+        "config_dir",
+        "changed_files",
+        "removed_files",
+        "ui_url",
+    }
