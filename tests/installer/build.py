@@ -116,6 +116,26 @@ def build_context(tree: Path, context: Path) -> None:
         shutil.copy2(tree / "common" / "log" / name, context / "log" / name)
 
 
+def image_ids(refs) -> set[str]:
+    found = subprocess.run(
+        ["docker", "image", "inspect", "-f", "{{.Id}}", *refs], capture_output=True, text=True, check=False
+    )
+    return set(found.stdout.split())
+
+
+def remove_superseded(old: set[str]) -> None:
+    """Images left without a tag by a new build (another version's tag may still hold one)."""
+    for image in sorted(old):
+        tags = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{len .RepoTags}}", image],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if tags.stdout.strip() == "0":
+            subprocess.run(["docker", "rmi", image], capture_output=True, check=False)
+
+
 def build_images(version: str, images: dict[str, str], context: Path) -> None:
     for ref, target in images.items():
         cmd = ["docker", "build", "-q", "--target", target, "-t", ref]
@@ -192,8 +212,11 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def build(version: str, out: Path, base_id: str) -> bool:
-    """Make the installer of `version` unless an up-to-date one exists; True when it was built."""
+def build(version: str, out: Path, base_id: str, superseded: set[str]) -> bool:
+    """Make the installer of `version` unless an up-to-date one exists; True when it was built.
+
+    Adds to `superseded` the images its tags pointed to before, to be removed at the end.
+    """
     tree = source_tree(version)
     name = f"harbor-offline-installer-v{version}.tgz"
     tarball, checksum, stamp = out / name, out / f"{name}.sha256", out / f".{name}.inputs"
@@ -206,9 +229,11 @@ def build(version: str, out: Path, base_id: str) -> bool:
     start = time.monotonic()
     compose = compose_text(tree, version)
     images = compose_images(compose)
+    before = image_ids(images)
     with tempfile.TemporaryDirectory(dir=out, prefix=".build.") as tmp:
         build_context(tree, Path(tmp) / "context")
         build_images(version, images, Path(tmp) / "context")
+        superseded |= before - image_ids(images)
         harbor = Path(tmp) / "harbor"
         stage_installer(version, tree, compose, harbor)
         save_images(list(images), harbor / f"harbor.v{version}.tar.gz")
@@ -239,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         # One builder at a time per output directory: the test bed and a scenario may both ask.
         with (args.out / ".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            built = [v for v in args.version or sorted(REGISTRY_TAGS) if build(v, args.out, base_id)]
+            superseded: set[str] = set()
+            built = [
+                v for v in args.version or sorted(REGISTRY_TAGS) if build(v, args.out, base_id, superseded)
+            ]
+            remove_superseded(superseded)
     except BuildError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 2
