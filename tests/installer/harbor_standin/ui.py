@@ -109,7 +109,7 @@ class LoginLock:
 
 
 class Harbor:
-    """The ui's state: configuration client, database, sessions and the secrets from its env."""
+    """The ui's state: adminserver client and cached configuration, database, login lock."""
 
     def __init__(self, env: dict[str, str]):
         self.jobservice_secret = env.get("JOBSERVICE_SECRET", "")
