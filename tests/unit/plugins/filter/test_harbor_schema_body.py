@@ -15,11 +15,19 @@ from ansible_collections.harbor_ha.cluster.plugins.filter.harbor_schema_body imp
 ROOT = Path(__file__).resolve().parents[4]
 # The stand-in schema of the molecule scenario: the same prologue as Harbor's, test-owned tables.
 TEST_SCHEMA = ROOT / "molecule" / "database" / "harbor-db-standin" / "registry-test.sql"
-# Harbor's own file, when the machine has the upstream fixtures (never copied into the project).
-UPSTREAM = [
-    Path("/work/shared/upstream") / f"harbor-v{version}" / "common" / "db" / "registry.sql"
-    for version in ("1.1.0", "1.1.2")
-]
+
+
+def upstream_schemas() -> list[Path]:
+    """Harbor's own registry.sql files, when shared/upstream is beside a parent (never copied)."""
+    for parent in ROOT.parents:
+        base = parent / "shared" / "upstream"
+        if base.is_dir():
+            return sorted(base.glob("harbor-v*/common/db/registry.sql"))
+    return []
+
+
+# The test-owned schema always; Harbor's own files too when this machine has them.
+SCHEMAS = [TEST_SCHEMA, *upstream_schemas()]
 
 PROLOGUE = "drop database if exists registry;\ncreate database registry charset = utf8;\n\nuse registry;\n"
 BODY = "create table access (\n access_id int NOT NULL AUTO_INCREMENT,\n primary key (access_id)\n);\n"
@@ -122,23 +130,15 @@ def test_non_text_input_is_refused():
         harbor_schema_body(None)
 
 
-def test_scenario_schema_has_the_harbor_prologue():
-    sql = TEST_SCHEMA.read_text()
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: "/".join(p.parts[-4:]))
+def test_schema_with_harbors_prologue(path):
+    sql = path.read_text()
     assert re.match(r"drop database if exists registry;\s*create database registry", sql)
     body = harbor_schema_body(sql)
-    assert body.startswith("/*\nA small test-owned schema")
+    statements = split_statements(body)
     assert "create table access" in body
+    assert len(statements) == len(split_statements(sql)) - 3
     assert not re.search(r"\b(drop|create)\s+database\b|^use\b", body, re.I | re.M)
-
-
-@pytest.mark.parametrize("path", UPSTREAM, ids=lambda p: p.parts[-4])
-def test_harbor_upstream_schema(path):
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine (upstream fixtures are optional)")
-    sql = path.read_text()
-    body = harbor_schema_body(sql)
-    assert body.startswith("create table access")
-    assert len(split_statements(body)) == len(split_statements(sql)) - 3
 
 
 def test_registered_under_its_name():
