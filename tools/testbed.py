@@ -50,10 +50,11 @@ HOST_PACKAGES = {
     "dockerd": "docker.io",
     "debootstrap": "debootstrap",
     "git": "git",
+    "openssl": "openssl",
 }
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke"]
+SCENARIOS = ["smoke", "database", "installer"]
 
 
 class BedError(Exception):
@@ -262,6 +263,11 @@ def node_image() -> None:
         run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", NODE_IMAGE, ctx])
 
 
+def installers() -> None:
+    """The offline Harbor 1.1 installers of the tests (tests/installer/README.md); reused when unchanged."""
+    run([sys.executable, str(ROOT / "tests" / "installer" / "build.py"), "--out", str(CACHE / "installers")])
+
+
 def network() -> None:
     if run(["docker", "network", "inspect", NETWORK], check=False, capture=True).returncode == 0:
         return
@@ -280,6 +286,7 @@ def setup() -> None:
     link_collection()
     base_image()
     node_image()
+    installers()
     network()
 
 

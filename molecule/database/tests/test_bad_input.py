@@ -70,8 +70,6 @@ def first_failure(stdout: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_bad_input_fails_before_any_change_naming_the_variable(tmp_path, monkeypatch, case):
-    # The failure in stdout, after the task that failed (the bed's ansible.cfg sends it to stderr).
-    monkeypatch.setenv("ANSIBLE_DISPLAY_FAILED_STDERR", "false")
     if case.removed:
         monkeypatch.setenv("MOLECULE_INVENTORY_FILE", str(inventory_without(tmp_path, case.variable)))
     result = ansible_playbook(CONVERGE, "--limit", case.limit, extra_vars=case.extra_vars)

@@ -29,6 +29,8 @@ def ansible_playbook(
     env.setdefault("ANSIBLE_CONFIG", str(ephemeral / "ansible.cfg"))
     env["ANSIBLE_NOCOLOR"] = "1"
     env["ANSIBLE_FORCE_COLOR"] = "0"
+    # Keep a failure's message in stdout, next to its task, where the tests look for it.
+    env["ANSIBLE_DISPLAY_FAILED_STDERR"] = "false"
     cmd = ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], str(PROJECT / playbook), *args]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
