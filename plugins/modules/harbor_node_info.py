@@ -12,7 +12,7 @@ version_added: 0.1.0
 short_description: Report the state of a Harbor node
 description:
   - Reads, in one call and without changing anything, what an operator checks on a Harbor node
-    of the cluster: whether the share is mounted (as CephFS) and how full it is, whether the
+    of the cluster, namely whether the share is mounted (as CephFS) and how full it is, whether the
     node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
     database and Redis accept connections from the node.
   - A broken part is reported, not raised: the module fails only on bad parameters.

@@ -13,8 +13,8 @@ short_description: Publish a staged directory on shared storage exactly once
 description:
   - Moves O(staging) to O(dest) with a single C(rename(2)) unless O(dest) is already published
     (exists and is not empty). Whatever happens, O(staging) is gone afterwards.
-  - Several hosts may stage and publish at the same time on a shared file system (CephFS, NFS):
-    the rename is atomic, exactly one of them wins, and every host then reads the same O(dest).
+  - Several hosts may stage and publish at the same time on a shared file system (CephFS, NFS);
+    the rename is atomic, so exactly one of them wins and every host then reads the same O(dest).
     This is how a cluster makes its key material once without a lock service.
   - An empty O(dest) directory counts as not published: the rename replaces it.
 options:

@@ -1,4 +1,4 @@
-"""Every filter plugin's DOCUMENTATION, EXAMPLES and RETURN parse as YAML (what ansible-doc reads)."""
+"""Every plugin's DOCUMENTATION, EXAMPLES and RETURN parse as YAML (what ansible-doc reads)."""
 
 import ast
 from pathlib import Path
@@ -8,6 +8,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 FILTERS = sorted((ROOT / "plugins" / "filter").glob("*.py"))
+TESTS = sorted((ROOT / "plugins" / "test").glob("*.py"))
+MODULES = sorted((ROOT / "plugins" / "modules").glob("*.py"))
 
 
 def doc_strings(path: Path) -> dict[str, str]:
@@ -21,8 +23,8 @@ def doc_strings(path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("path", FILTERS, ids=lambda p: p.stem)
-def test_filter_documents_itself(path):
+@pytest.mark.parametrize("path", FILTERS + TESTS, ids=lambda p: p.stem)
+def test_filter_and_test_plugins_document_themselves(path):
     docs = doc_strings(path)
     assert set(docs) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
     documentation = yaml.safe_load(docs["DOCUMENTATION"])
@@ -30,3 +32,17 @@ def test_filter_documents_itself(path):
     assert documentation["short_description"]
     assert isinstance(yaml.safe_load(docs["EXAMPLES"]), list)
     assert "_value" in yaml.safe_load(docs["RETURN"])
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def test_module_documents_itself(path):
+    docs = doc_strings(path)
+    assert set(docs) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
+    assert documentation["module"] == path.stem
+    assert documentation["short_description"]
+    assert documentation["attributes"]["check_mode"]["support"] in ("full", "partial", "none")
+    examples = yaml.safe_load(docs["EXAMPLES"])
+    assert isinstance(examples, list)
+    assert any(f"harbor_ha.cluster.{path.stem}" in task for task in examples)
+    assert isinstance(yaml.safe_load(docs["RETURN"]), dict)
