@@ -88,7 +88,9 @@ def _errno(exc: Exception) -> int | None:
 def _connect_error(exc: Exception, client_id: str, timeout: int) -> CephFSError:
     code = _errno(exc)
     if code in (errno.EACCES, errno.EPERM):
-        return CephFSError(f"the monitors refused client.{client_id}: its key is wrong or it does not exist", "auth")
+        return CephFSError(
+            f"the monitors refused client.{client_id}: its key is wrong or it does not exist", "auth"
+        )
     if code == errno.ETIMEDOUT:
         return CephFSError(f"no monitor answered client.{client_id} within {timeout} s", "monitors")
     return CephFSError(f"cannot connect to the cluster as client.{client_id}: {exc}", "connect")

@@ -23,7 +23,9 @@ extends_documentation_fragment:
   - harbor_ha.cluster.cephfs
 options:
   path:
-    description: A path in the file system (from its root) to look up. Without it only the monitors are checked.
+    description:
+      - A path in the file system (from its root) to look up.
+      - Without it only the monitors are checked.
     type: str
 attributes:
   check_mode:

@@ -1,6 +1,14 @@
 """Fixtures of the cephfs scenario: its two Harbor nodes."""
 
+import sys
+from pathlib import Path
+
 import pytest
+
+# pyproject.toml runs pytest with --import-mode=importlib, which leaves test directories off
+# sys.path: the scenario's helper module lives next to its tests.
+sys.path.insert(0, str(Path(__file__).parent))
+
 from cephfs_testlib import node
 
 
