@@ -1,9 +1,29 @@
-"""A stand-in for python3-cephfs (libcephfs) that the unit tests drive: an in-memory file system."""
+"""Test doubles for the CephFS plugins: python3-cephfs as an in-memory file system, and monitors
+as local TCP ports that answer or not."""
 
 from __future__ import annotations
 
 import errno
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
+
+
+@contextmanager
+def answering_port() -> Iterator[int]:
+    """A local TCP port that accepts connections, standing in for a monitor."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def silent_port() -> int:
+    """A local TCP port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Error(Exception):

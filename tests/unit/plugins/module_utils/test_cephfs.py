@@ -10,6 +10,8 @@ from ansible_collections.harbor_ha.cluster.tests.unit.plugins.cephfs_fake import
     FakeCephFS,
     ObjectNotFound,
     PermissionDenied,
+    answering_port,
+    silent_port,
 )
 from ansible_collections.harbor_ha.cluster.tests.unit.plugins.cephfs_fake import OSError as CephOSError
 
@@ -38,20 +40,12 @@ def test_parse_monitor_rejects(entry):
 
 @pytest.fixture
 def listening_port():
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield server.getsockname()[1]
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    with answering_port() as port:
+        yield port
 
 
 def test_unanswered_monitors_over_real_sockets(listening_port):
-    silent = f"127.0.0.1:{closed_port()}"
+    silent = f"127.0.0.1:{silent_port()}"
     assert mu.unanswered_monitors([f"127.0.0.1:{listening_port}", silent], timeout=2) == [silent]
 
 

@@ -2,14 +2,18 @@
 
 import errno
 import json
-import socket
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils import cephfs as mu
 from ansible_collections.harbor_ha.cluster.plugins.modules import cephfs_directory, cephfs_info
-from ansible_collections.harbor_ha.cluster.tests.unit.plugins.cephfs_fake import FakeCephFS, PermissionDenied
+from ansible_collections.harbor_ha.cluster.tests.unit.plugins.cephfs_fake import (
+    FakeCephFS,
+    PermissionDenied,
+    answering_port,
+    silent_port,
+)
 
 KEY = "AQDvdQlrr2N0FRAAjcTd+3jzl+cIvVPdMLZc5g=="
 
@@ -30,17 +34,12 @@ def lib(monkeypatch):
 
 @pytest.fixture
 def monitor():
-    """A TCP port that answers, standing in for a monitor."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield f"127.0.0.1:{server.getsockname()[1]}"
+    with answering_port() as port:
+        yield f"127.0.0.1:{port}"
 
 
 def silent_monitor() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
+    return f"127.0.0.1:{silent_port()}"
 
 
 def test_info_checks_monitors_only_without_a_path(capsys, lib, monitor):
