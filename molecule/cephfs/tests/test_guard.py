@@ -60,7 +60,8 @@ def test_role_refuses_another_file_system_at_the_mountpoint(unmounted, tmp_path)
 
     output = text(result)
     assert result.returncode != 0
-    assert f"{MOUNTPOINT} on cephfs-node1 is a tmpfs mount, not the CephFS share" in output, output[-3000:]
+    refusal = f"{MOUNTPOINT} on cephfs-node1 is a mount of type tmpfs, not the CephFS share"
+    assert refusal in output, output[-3000:]
     assert unmounted.check_output(f"ls -A {MOUNTPOINT}") == ""
     unmounted.check_output(f"umount {MOUNTPOINT}")
     assert local_entries(unmounted) == []
