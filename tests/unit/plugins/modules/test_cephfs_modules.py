@@ -1,0 +1,134 @@
+"""cephfs_info and cephfs_directory run against an in-memory libcephfs."""
+
+import errno
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import cephfs as mu
+from ansible_collections.harbor_ha.cluster.plugins.modules import cephfs_directory, cephfs_info
+from ansible_collections.harbor_ha.cluster.tests.unit.plugins.cephfs_fake import (
+    FakeCephFS,
+    PermissionDenied,
+    answering_port,
+    silent_port,
+)
+
+KEY = "AQDvdQlrr2N0FRAAjcTd+3jzl+cIvVPdMLZc5g=="
+
+
+def run_module(module, capsys, **args):
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def lib(monkeypatch):
+    fake = FakeCephFS()
+    fake.tree["/harbor"] = [0o755, 0, 0, True]
+    monkeypatch.setattr(mu, "cephfs", fake)
+    return fake
+
+
+@pytest.fixture
+def monitor():
+    with answering_port() as port:
+        yield f"127.0.0.1:{port}"
+
+
+def silent_monitor() -> str:
+    return f"127.0.0.1:{silent_port()}"
+
+
+def test_info_checks_monitors_only_without_a_path(capsys, lib, monitor):
+    silent = silent_monitor()
+    code, result = run_module(cephfs_info, capsys, monitors=[monitor, silent], timeout=2)
+    assert code == 0
+    assert result["monitors_unanswered"] == [silent]
+    assert "stat" not in result
+    assert lib.handles == []
+
+
+def test_info_looks_up_the_path_as_the_client(capsys, lib, monitor):
+    code, result = run_module(
+        cephfs_info, capsys, monitors=[monitor], client_id="harbor", key=KEY, fs_name="cephfs", path="/harbor"
+    )
+    assert code == 0
+    assert result["stat"] == {"exists": True, "isdir": True, "mode": "0755", "uid": 0, "gid": 0}
+    assert lib.handles[0].auth_id == "harbor"
+    assert lib.handles[0].conf["key"] == KEY
+
+
+def test_info_reports_a_missing_path(capsys, lib, monitor):
+    code, result = run_module(cephfs_info, capsys, monitors=[monitor], key=KEY, path="/nope")
+    assert code == 0
+    assert result["stat"] == {"exists": False}
+
+
+def test_info_does_not_connect_when_no_monitor_answers(capsys, lib):
+    silent = silent_monitor()
+    code, result = run_module(cephfs_info, capsys, monitors=[silent], key=KEY, path="/harbor", timeout=1)
+    assert code == 0
+    assert result["monitors_unanswered"] == [silent]
+    assert lib.handles == []
+
+
+def test_info_fails_with_a_reason_and_never_shows_the_key(capsys, lib, monitor):
+    lib.init_error = PermissionDenied("denied", errno.EACCES)
+    args = {"monitors": [monitor], "client_id": "harbor", "key": KEY, "path": "/harbor"}
+    code, result = run_module(cephfs_info, capsys, **args)
+    assert code == 1
+    assert result["reason"] == "auth"
+    assert "refused client.harbor" in result["msg"]
+    assert KEY not in json.dumps(result)
+
+
+def test_info_rejects_a_malformed_monitor(capsys, lib):
+    code, result = run_module(cephfs_info, capsys, monitors=["http://mon"])
+    assert code == 1
+    assert result["reason"] == "monitors"
+
+
+def test_info_in_check_mode_without_libcephfs_warns(capsys, monkeypatch, monitor):
+    monkeypatch.setattr(mu, "cephfs", None)
+    args = {"monitors": [monitor], "key": KEY, "path": "/harbor", "_ansible_check_mode": True}
+    code, result = run_module(cephfs_info, capsys, **args)
+    assert code == 0
+    assert "stat" not in result
+    assert "python3-cephfs is not installed" in json.dumps(result["warnings"])
+
+
+def test_info_without_libcephfs_fails(capsys, monkeypatch, monitor):
+    monkeypatch.setattr(mu, "cephfs", None)
+    code, result = run_module(cephfs_info, capsys, monitors=[monitor], key=KEY, path="/harbor")
+    assert code == 1
+    assert result["reason"] == "library"
+
+
+def test_directory_creates_then_changes_nothing(capsys, lib):
+    args = {"conf_file": "/etc/ceph/ceph.conf", "path": "/harbor/data", "mode": "0750", "uid": 10000}
+    args["gid"] = 10000
+    code, first = run_module(cephfs_directory, capsys, **args)
+    assert code == 0
+    assert (first["changed"], first["created"], first["mode"], first["uid"]) == (True, True, "0750", 10000)
+    assert lib.tree["/harbor/data"] == [0o750, 10000, 10000, True]
+    code, second = run_module(cephfs_directory, capsys, **args)
+    assert (code, second["changed"]) == (0, False)
+
+
+def test_directory_check_mode_writes_nothing(capsys, lib):
+    code, result = run_module(cephfs_directory, capsys, path="/new", _ansible_check_mode=True)
+    assert (code, result["changed"], result["created"]) == (0, True, True)
+    assert "/new" not in lib.tree
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"), [({"path": "relative"}, "path"), ({"path": "/x", "mode": "0855"}, "mode")]
+)
+def test_directory_rejects_bad_arguments(capsys, lib, args, reason):
+    code, result = run_module(cephfs_directory, capsys, **args)
+    assert code == 1
+    assert result["reason"] == reason
+    assert lib.handles == []
