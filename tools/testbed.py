@@ -54,7 +54,7 @@ HOST_PACKAGES = {
 }
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke", "database", "installer"]
+SCENARIOS = ["smoke", "cephfs", "database", "installer"]
 
 
 class BedError(Exception):
@@ -234,8 +234,11 @@ NODE_DOCKERFILE = """\
 FROM {base}
 # A host-like test node: systemd as PID 1 and an apt archive that already holds every package
 # the roles install, so that scenarios do not download the same .debs again.
+# python3-apt is installed, as on most managed Debian hosts: Ansible's apt module needs it in
+# check mode (outside check mode it would install it itself).
 RUN echo 'deb {mirror} {suite} main' > /etc/apt/sources.list \\
  && apt-get update -q \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -q -y python3-apt \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -q -y --download-only {packages} \\
  && rm -f /var/cache/apt/archives/partial/* \\
  && systemctl mask systemd-logind.service getty.target console-getty.service \\

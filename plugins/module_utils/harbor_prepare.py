@@ -265,7 +265,16 @@ def check_secret_key(content):
         )
 
 
-def config_files(read_template, cfg, inputs):
+def proxy_https(cfg, proxy_protocol=None):
+    """Whether the node's nginx serves https: as ui_url_protocol unless proxy_protocol says.
+
+    Behind a load balancer that terminates TLS, clients use https (ui_url_protocol) while the
+    nodes' nginx speaks plain http to the load balancer (proxy_protocol http).
+    """
+    return (proxy_protocol or cfg["ui_url_protocol"]) == "https"
+
+
+def config_files(read_template, cfg, inputs, proxy_protocol=None):
     """Every file prepare writes under common/config, keyed by its path relative to it.
 
     read_template(path relative to common/templates) returns that template's text.
@@ -273,7 +282,7 @@ def config_files(read_template, cfg, inputs):
     values = template_values(cfg, inputs)
     check_token_key_pair(inputs.token_private_key, inputs.token_root_cert)
     files = {}
-    https = cfg["ui_url_protocol"] == "https"
+    https = proxy_https(cfg, proxy_protocol)
     nginx = "nginx/nginx.https.conf" if https else "nginx/nginx.http.conf"
     nginx_values = {k: values[k] for k in ("ssl_cert", "ssl_cert_key")} if https else {}
     files["nginx/nginx.conf"] = render(nginx, read_template(nginx), nginx_values)
@@ -302,5 +311,5 @@ def config_files(read_template, cfg, inputs):
     }
 
 
-def config_directories(cfg):
-    return DIRECTORIES + (("nginx/cert",) if cfg.get("ui_url_protocol") == "https" else ())
+def config_directories(cfg, proxy_protocol=None):
+    return DIRECTORIES + (("nginx/cert",) if proxy_https(cfg, proxy_protocol) else ())

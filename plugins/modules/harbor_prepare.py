@@ -19,6 +19,7 @@ from ansible_collections.harbor_ha.cluster.plugins.module_utils.harbor_prepare i
     config_directories,
     config_files,
     parse_harbor_cfg,
+    proxy_https,
 )
 
 DOCUMENTATION = r"""
@@ -112,6 +113,14 @@ options:
     description:
       - File on the managed host holding O(token_root_cert).
     type: path
+  proxy_protocol:
+    description:
+      - Scheme of the node's own nginx. Defaults to C(ui_url_protocol).
+      - V(http) with C(ui_url_protocol=https) is a node behind a load balancer that terminates TLS,
+        so Harbor builds https URLs while the node's nginx serves plain http to the load balancer,
+        and no certificate is needed on the node.
+    type: str
+    choices: [http, https]
 attributes:
   check_mode:
     support: full
@@ -183,6 +192,7 @@ ARGUMENT_SPEC = {
     "token_private_key_path": {"type": "path", "no_log": False},
     "token_root_cert": {"type": "str", "no_log": False},
     "token_root_cert_path": {"type": "path", "no_log": False},
+    "proxy_protocol": {"type": "str", "choices": ["http", "https"]},
 }
 
 
@@ -209,7 +219,7 @@ def cluster_inputs(params, cfg):
         return read_text(params[name + "_path"], name.replace("_", " "))
 
     ssl_files = {}
-    if cfg.get("ui_url_protocol") == "https":
+    if proxy_https(cfg, params["proxy_protocol"]):
         for key in ("ssl_cert", "ssl_cert_key"):
             if cfg.get(key):
                 ssl_files[os.path.basename(cfg[key])] = read_text(cfg[key], key)
@@ -235,9 +245,10 @@ def plan(params):
     def read_template(name):
         return read_text(os.path.join(templates, name), "template")
 
-    files = config_files(read_template, cfg, cluster_inputs(params, cfg))
+    proxy = params["proxy_protocol"]
+    files = config_files(read_template, cfg, cluster_inputs(params, cfg), proxy)
     ui_url = cfg["ui_url_protocol"] + "://" + cfg["hostname"]
-    return os.path.join(base, "common", "config"), config_directories(cfg), files, ui_url
+    return os.path.join(base, "common", "config"), config_directories(cfg, proxy), files, ui_url
 
 
 def current_state(path):

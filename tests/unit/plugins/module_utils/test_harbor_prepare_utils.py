@@ -230,6 +230,21 @@ def test_https_copies_the_certificate_and_points_nginx_at_it(installer_tree, tok
         render_tree(installer_tree, cfg, inputs(token_pair))
 
 
+def test_tls_terminated_at_the_load_balancer_keeps_the_node_on_http(installer_tree, token_pair):
+    cfg = {**base_cfg(installer_tree), "ui_url_protocol": "https"}
+    files = hp.config_files(
+        lambda name: (installer_tree / "common" / "templates" / name).read_text(),
+        cfg,
+        inputs(token_pair),
+        proxy_protocol="http",
+    )
+    assert "ssl_certificate" not in files["nginx/nginx.conf"].content
+    assert "listen 80;" in files["nginx/nginx.conf"].content
+    assert not any(name.startswith("nginx/cert/") for name in files)
+    assert env_of(files["adminserver/env"].content)["EXT_ENDPOINT"] == f"https://{cfg['hostname']}"
+    assert "nginx/cert" not in hp.config_directories(cfg, "http")
+
+
 # --------------------------------------------------------------------------- refused inputs
 
 

@@ -93,11 +93,15 @@ def test_info_rejects_a_malformed_monitor(capsys, lib):
 
 def test_info_in_check_mode_without_libcephfs_warns(capsys, monkeypatch, monitor):
     monkeypatch.setattr(mu, "cephfs", None)
+    # Where a warning ends up depends on what else of ansible-core the process has loaded: catch it
+    # where the module hands it over.
+    warned = []
+    monkeypatch.setattr(cephfs_info.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
     args = {"monitors": [monitor], "key": KEY, "path": "/harbor", "_ansible_check_mode": True}
     code, result = run_module(cephfs_info, capsys, **args)
     assert code == 0
     assert "stat" not in result
-    assert "python3-cephfs is not installed" in json.dumps(result["warnings"])
+    assert any("python3-cephfs is not installed" in msg for msg in warned)
 
 
 def test_info_without_libcephfs_fails(capsys, monkeypatch, monitor):
