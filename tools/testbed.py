@@ -54,7 +54,7 @@ HOST_PACKAGES = {
 }
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke", "cephfs", "database", "installer"]
+SCENARIOS = ["smoke", "cephfs", "database", "installer", "harbor"]
 
 
 class BedError(Exception):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
-import testinfra
 import yaml
+from bedhelpers import bed_host
 
 SCENARIO = Path(__file__).resolve().parents[1]
 # The inventory's test fixtures (passwords, the harbor-db stand-in), from molecule.yml.
@@ -24,10 +23,6 @@ SECRET_MARKERS = [
     re.match(r"fixture-[a-z]+-[0-9A-Za-z]+", FIXTURES[name]).group(0)
     for name in ("mysql_admin_password", "mysql_harbor_password", "redis_password", "standin_root_password")
 ]
-
-
-def bed_host(name: str):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
 def host_fixture(name: str):

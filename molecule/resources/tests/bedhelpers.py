@@ -17,6 +17,13 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
+def bed_host(name: str):
+    """A testinfra host of the scenario's inventory, by its inventory name."""
+    import testinfra  # noqa: PLC0415 - only the verifier's environment has it
+
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
 def ansible_playbook(
     playbook: str | Path,
     *args: str,
