@@ -15,10 +15,13 @@ the base image from debootstrap, the node image (base + the apt archive every te
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -52,6 +55,12 @@ HOST_PACKAGES = {
     "git": "git",
     "openssl": "openssl",
 }
+
+SANDBOX = ROOT / "inventories" / "sandbox"
+SANDBOX_GENERATED = SANDBOX / "group_vars" / "all" / "generated.yml"
+# The sandbox's hosts are the ha scenario's platforms: `sandbox up` is that scenario's create,
+# prepare and converge (site.yml), without its tests.
+SANDBOX_SCENARIO = "ha"
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
 SCENARIOS = ["smoke", "cephfs", "database", "installer", "harbor"]
@@ -277,6 +286,92 @@ def network() -> None:
     run(["docker", "network", "create", "--subnet", SUBNET, "--label", "org.harbor-ha=test-bed", NETWORK])
 
 
+# --------------------------------------------------------------------------- sandbox
+
+
+def ceph_key() -> str:
+    """A cephx secret as `ceph-authtool --gen-print-key` prints it (type 1, created now, 16 bytes)."""
+    now = time.time()
+    header = struct.pack("<hiih", 1, int(now), int((now % 1) * 1e9), 16)
+    return base64.b64encode(header + secrets.token_bytes(16)).decode()
+
+
+def password(prefix: str) -> str:
+    # Letters, digits, - and _ only (no comma for _REDIS_URL); upper, lower and a digit for Harbor.
+    return f"{prefix}-{secrets.token_urlsafe(18)}-Aa1"
+
+
+def test_installer(version: str = "1.1.2") -> tuple[Path, str]:
+    tarball = CACHE / "installers" / f"harbor-offline-installer-v{version}.tgz"
+    return tarball, Path(f"{tarball}.sha256").read_text().split()[0]
+
+
+def sandbox_settings(installer: str | None = None, sha256: str | None = None) -> None:
+    """generated.yml: secrets made once (kept across runs), and the installer in use."""
+    current = {}
+    if SANDBOX_GENERATED.exists():
+        for line in SANDBOX_GENERATED.read_text().splitlines():
+            if ": " in line and not line.startswith("#"):
+                key, value = line.split(": ", 1)
+                current[key] = json.loads(value)
+    made = {
+        "vault_ceph_client_key": ceph_key,
+        "vault_mysql_admin_password": lambda: password("db-admin"),
+        "vault_harbor_db_password": lambda: password("db-harbor"),
+        "vault_redis_password": lambda: password("redis"),
+        "vault_harbor_admin_password": lambda: password("Admin"),
+    }
+    for key, make in made.items():
+        current.setdefault(key, make())
+    if installer:
+        current["harbor_installer_src" if "://" not in installer else "harbor_installer_url"] = installer
+        current["harbor_installer_sha256"] = sha256
+        current.pop("harbor_installer_url" if "://" not in installer else "harbor_installer_src", None)
+    elif "harbor_installer_sha256" not in current:
+        tarball, digest = test_installer()
+        current.update(harbor_installer_src=str(tarball), harbor_installer_sha256=digest)
+    lines = ["# Written by tools/testbed.py: the sandbox's secrets and installer. Never commit it."]
+    lines += [f"{key}: {json.dumps(value)}" for key, value in current.items()]
+    SANDBOX_GENERATED.write_text("---\n" + "\n".join(lines) + "\n")
+    SANDBOX_GENERATED.chmod(0o600)
+
+
+def installer_in_use() -> str:
+    text = SANDBOX_GENERATED.read_text()
+    test_tarball = str(test_installer()[0])
+    return (
+        "the TEST installer (stand-ins for adminserver, ui, jobservice)"
+        if test_tarball in text
+        else ("the installer given to `sandbox up --installer`")
+    )
+
+
+def sandbox_up(installer: str | None, sha256: str | None, test_installer_again: bool) -> None:
+    if bool(installer) != bool(sha256):
+        raise BedError(
+            "give --installer PATH|URL together with --sha256 HEX (or neither: the test installer)"
+        )
+    setup()
+    if test_installer_again:
+        tarball, digest = test_installer()
+        installer, sha256 = str(tarball), digest
+    sandbox_settings(installer, sha256)
+    log(f"sandbox: Harbor from {installer_in_use()}")
+    for action in ("create", "prepare"):
+        tool(["molecule", action, "-s", SANDBOX_SCENARIO])
+    tool(["ansible-playbook", "-i", str(SANDBOX), "playbooks/site.yml"])
+    sandbox_status()
+    log(f"sandbox: Harbor from {installer_in_use()}")
+
+
+def sandbox_status() -> None:
+    tool(["ansible-playbook", "-i", str(SANDBOX), "playbooks/status.yml"])
+
+
+def sandbox_down() -> None:
+    tool(["molecule", "destroy", "-s", SANDBOX_SCENARIO])
+
+
 # --------------------------------------------------------------------------- stages
 
 
@@ -291,6 +386,7 @@ def setup() -> None:
     node_image()
     installers()
     network()
+    sandbox_settings()
 
 
 def tool(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -382,6 +478,13 @@ def main(argv: list[str] | None = None) -> int:
     test_p.add_argument("scenarios", nargs="*", default=SCENARIOS, help=f"default: {' '.join(SCENARIOS)}")
     scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
     scen_p.add_argument("names", nargs="+")
+    sandbox_p = sub.add_parser("sandbox", help="the sandbox environment (inventories/sandbox)")
+    sandbox_p.add_argument("action", choices=["up", "status", "down"])
+    sandbox_p.add_argument("--installer", help="a real offline installer: a path or a URL")
+    sandbox_p.add_argument("--sha256", help="the sha256 of --installer")
+    sandbox_p.add_argument(
+        "--test-installer", action="store_true", help="go back to the test installer after --installer"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "setup":
@@ -397,6 +500,12 @@ def main(argv: list[str] | None = None) -> int:
                 scenario(name)
         elif args.command == "test":
             return test(args.scenarios)
+        elif args.command == "sandbox":
+            {
+                "up": lambda: sandbox_up(args.installer, args.sha256, args.test_installer),
+                "status": sandbox_status,
+                "down": sandbox_down,
+            }[args.action]()
     except BedError as exc:
         print(f"testbed: {exc}", file=sys.stderr)
         return 2

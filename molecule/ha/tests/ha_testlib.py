@@ -1,0 +1,116 @@
+"""Facts and tools of the ha scenario's tests: the sandbox topology, driven from the controller."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+INVENTORY = PROJECT / "inventories" / "sandbox"
+LB = "sandbox-lb"
+CLIENT = "sandbox-client"
+REGISTRY = "sandbox-lb:8080"  # harbor_hostname of inventories/sandbox
+NODES = {
+    "sandbox-harbor1": "10.201.10.21",
+    "sandbox-harbor2": "10.201.10.22",
+    "sandbox-harbor3": "10.201.10.23",
+}
+PROXY_PORT = 8060
+IMAGE = f"{REGISTRY}/library/ha-probe:1"
+
+# Reads the load balancer's server states through its admin socket (run with python3 on the LB).
+_SHOW_STAT = """
+import csv, io, json, socket
+s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")
+data = b"".join(iter(lambda: s.recv(65536), b"")).decode()
+rows = csv.DictReader(io.StringIO(data[2:]))
+print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0)}
+                  for r in rows if r["pxname"] == "be_harbor_read" and r["type"] == "2"}))
+"""
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The docker CLI of the machine the test hosts run on."""
+    return subprocess.run(["docker", *args], text=True, capture_output=True, check=check, timeout=timeout)
+
+
+def on(host: str, command: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    return docker("exec", host, "sh", "-c", command, check=check, timeout=timeout)
+
+
+def lb_servers() -> dict[str, dict]:
+    """{node: {status, sessions}} as the load balancer sees them."""
+    return json.loads(on(LB, f"python3 -c '{_SHOW_STAT}'").stdout)
+
+
+def wait_for_lb(node: str, status: str, timeout: float = 90) -> float:
+    """Seconds until the load balancer reports `node` in `status`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if lb_servers().get(node, {}).get("status") == status:
+            return time.monotonic() - start
+        time.sleep(0.2)
+    raise AssertionError(f"{node} is not {status} at the load balancer after {timeout} s: {lb_servers()}")
+
+
+def login(password: str) -> None:
+    on(CLIENT, f"docker login --username admin --password '{password}' {REGISTRY}")
+
+
+def pull_once(image: str = IMAGE, timeout: float = 60) -> tuple[bool, float]:
+    """(succeeded, seconds) of one full pull through the load balancer (layers included)."""
+    on(CLIENT, f"docker rmi -f {image} >/dev/null 2>&1; true", check=False)
+    start = time.monotonic()
+    result = on(CLIENT, f"docker pull {image}", check=False, timeout=timeout)
+    return result.returncode == 0, time.monotonic() - start
+
+
+@dataclass
+class PullLoop:
+    """Pulls through the load balancer, one after another, in a thread, until stopped or `limit`."""
+
+    limit: int = 60
+    results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.results) < self.limit:
+            started = time.monotonic()
+            ok, seconds = pull_once()
+            self.results.append((started, ok, seconds))
+
+    def __enter__(self) -> PullLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def wait_pulls(self, count: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        target = len(self.results) + count
+        while len(self.results) < target and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for _, ok, _ in self.results if not ok)
+
+    @property
+    def slowest(self) -> float:
+        return max(seconds for _, _, seconds in self.results)
+
+    def report(self, name: str, window: float) -> str:
+        return (
+            f"{name}: {len(self.results)} pulls, {self.failed} failed, slowest {self.slowest:.2f} s, "
+            f"detection window {window:.2f} s"
+        )

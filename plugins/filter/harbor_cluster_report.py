@@ -1,0 +1,148 @@
+# Copyright: harbor_ha.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Turn the nodes' and load balancers' states into a report and a list of problems."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: harbor_cluster_report
+author: harbor_ha.cluster contributors
+version_added: 0.1.0
+short_description: The cluster's state as report lines and problems
+description:
+  - Takes what C(harbor_ha.cluster.harbor_node_info) returned for each Harbor node and what
+    C(harbor_ha.cluster.haproxy_servers_info) returned for each load balancer, and returns the
+    lines of a report (one per node) and the list of problems that make the cluster degraded.
+  - Problems are, per node, anything but V(UP) at a load balancer, a share that is not a mounted
+    CephFS, a failed health check, an unreachable database or Redis, and, across nodes, key files
+    whose fingerprints differ. A node without a state (unreachable) is a problem too.
+positional: load_balancers
+options:
+  _input:
+    description: Node name to the result of harbor_node_info (empty when the node did not answer).
+    type: dict
+    required: true
+  load_balancers:
+    description: Load balancer name to the result of haproxy_servers_info (empty when it did not answer).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Report
+  ansible.builtin.debug:
+    msg: "{{ (nodes | harbor_ha.cluster.harbor_cluster_report(lbs)).lines }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The report.
+  type: dict
+  contains:
+    lines:
+      description: One line per node, then one per key file.
+      type: list
+      elements: str
+    problems:
+      description: What makes the cluster degraded; empty when it is healthy.
+      type: list
+      elements: str
+"""
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - the plugin always runs inside Ansible
+    AnsibleFilterError = ValueError
+
+
+def _size(num_bytes: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if num_bytes < 1024 or unit == "TiB":
+            return f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
+        num_bytes /= 1024
+    return ""  # pragma: no cover
+
+
+def _lb_state(node: str, load_balancers: dict) -> tuple[str, list[str]]:
+    states, problems = [], []
+    for lb, result in sorted(load_balancers.items()):
+        servers = {s["name"]: s for s in (result or {}).get("servers", [])}
+        if not result:
+            states.append(f"{lb}=?")
+            problems.append(f"load balancer {lb} did not answer")
+            continue
+        state = servers.get(node, {}).get("status", "absent")
+        states.append(f"{lb}={state}")
+        if state != "UP":
+            problems.append(f"{node} is {state} at {lb}")
+    return ", ".join(states) or "no load balancer", problems
+
+
+def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list[str]]:
+    lb, problems = _lb_state(node, load_balancers)
+    if not status or "share" not in status:
+        return f"{node}: did not answer | lb {lb}", [f"{node} did not answer", *problems]
+    share = status["share"]
+    if share["mounted"]:
+        usage = f"{_size(share['used'])}/{_size(share['size'])} ({share['used_percent']}%)"
+        share_text = f"share {share['fstype']} {usage}"
+    else:
+        share_text = f"share NOT MOUNTED ({share.get('fstype') or 'no mount'})"
+        problems.append(f"{node}: the share {share['path']} is not mounted")
+    health = status["health"]
+    if health["healthy"]:
+        health_text = "harbor healthy"
+    else:
+        codes = f"systeminfo {health['systeminfo']['status']}, registry {health['registry']['status']}"
+        health_text = f"harbor UNHEALTHY ({codes})"
+        problems.append(f"{node}: Harbor is unhealthy ({codes})")
+    reach = []
+    for name, endpoint in sorted(status.get("endpoints", {}).items()):
+        reach.append(f"{name} {'ok' if endpoint['reachable'] else 'UNREACHABLE'}")
+        if not endpoint["reachable"]:
+            problems.append(f"{node}: {name} unreachable ({endpoint['error']})")
+    return f"{node}: lb {lb} | {share_text} | {health_text} | {', '.join(reach)}", problems
+
+
+def _key_lines(statuses: dict) -> tuple[list[str], list[str]]:
+    digests: dict[str, dict[str, str | None]] = {}
+    for node, status in statuses.items():
+        for path, digest in (status or {}).get("keys", {}).items():
+            digests.setdefault(path.rsplit("/", 1)[-1], {})[node] = digest
+    lines, problems = [], []
+    for name, by_node in sorted(digests.items()):
+        distinct = set(by_node.values())
+        if None in distinct:
+            missing = sorted(n for n, d in by_node.items() if d is None)
+            lines.append(f"key {name}: MISSING on {', '.join(missing)}")
+            problems.append(f"key {name} is missing on {', '.join(missing)}")
+        elif len(distinct) == 1:
+            lines.append(f"key {name}: same on every node (sha256 {next(iter(distinct))[:16]}...)")
+        else:
+            detail = ", ".join(f"{n} {d[:12]}" for n, d in sorted(by_node.items()))
+            lines.append(f"key {name}: DIFFERS ({detail})")
+            problems.append(
+                f"key {name} differs between nodes: logins fail at random behind the load balancer"
+            )
+    return lines, problems
+
+
+def harbor_cluster_report(nodes, load_balancers):
+    """See DOCUMENTATION."""
+    if not isinstance(nodes, dict) or not isinstance(load_balancers, dict):
+        raise AnsibleFilterError("harbor_cluster_report: expects two mappings (nodes, load balancers)")
+    lines, problems = [], []
+    for node, status in sorted(nodes.items()):
+        line, node_problems = _node_line(node, status, load_balancers)
+        lines.append(line)
+        problems += node_problems
+    key_lines, key_problems = _key_lines(nodes)
+    # A load balancer that did not answer is reported once, not once per node.
+    return {"lines": lines + key_lines, "problems": list(dict.fromkeys(problems + key_problems))}
+
+
+class FilterModule:
+    """harbor_ha.cluster filters for the status report."""
+
+    def filters(self):
+        return {"harbor_cluster_report": harbor_cluster_report}

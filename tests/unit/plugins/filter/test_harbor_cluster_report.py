@@ -1,0 +1,106 @@
+"""harbor_cluster_report turns node and load-balancer states into a report and problems."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.harbor_ha.cluster.plugins.filter.harbor_cluster_report import (
+    FilterModule,
+    harbor_cluster_report,
+)
+
+KEYS = ("/opt/harbor/h/common/config/ui/private_key.pem", "/mnt/cephfs/harbor/data/secretkey")
+
+
+def node(digest="aa" * 32):
+    return {
+        "share": {
+            "path": "/mnt/cephfs/harbor",
+            "mounted": True,
+            "fstype": "fuse.ceph-fuse",
+            "size": 2 << 30,
+            "used": 1 << 20,
+            "avail": 1 << 30,
+            "used_percent": 0.1,
+        },
+        "health": {"systeminfo": {"status": 200}, "registry": {"status": 401}, "healthy": True},
+        "keys": dict.fromkeys(KEYS, digest),
+        "endpoints": {
+            "database": {"reachable": True, "error": None},
+            "redis": {"reachable": True, "error": None},
+        },
+    }
+
+
+def lb(*states):
+    return {"servers": [{"name": name, "status": status} for name, status in states]}
+
+
+HEALTHY_NODES = {"h1": node(), "h2": node()}
+HEALTHY_LBS = {"lb1": lb(("h1", "UP"), ("h2", "UP"))}
+
+
+def report(nodes=None, lbs=None):
+    return harbor_cluster_report(nodes or copy.deepcopy(HEALTHY_NODES), lbs or copy.deepcopy(HEALTHY_LBS))
+
+
+def test_healthy_cluster_has_no_problem():
+    result = report()
+    assert result["problems"] == []
+    assert result["lines"][0].startswith(
+        "h1: lb lb1=UP | share fuse.ceph-fuse 1.0 MiB/2.0 GiB (0.1%) | harbor healthy"
+    )
+    assert "key private_key.pem: same on every node" in result["lines"][2]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "problem"),
+    [
+        (lambda n, lbs: lbs["lb1"]["servers"][1].update(status="DOWN"), "h2 is DOWN at lb1"),
+        (lambda n, lbs: lbs["lb1"]["servers"].pop(1), "h2 is absent at lb1"),
+        (
+            lambda n, lbs: n["h1"]["share"].update(mounted=False, fstype=None),
+            "h1: the share /mnt/cephfs/harbor is not mounted",
+        ),
+        (lambda n, lbs: n["h2"]["health"].update(healthy=False), "h2: Harbor is unhealthy"),
+        (
+            lambda n, lbs: n["h1"]["endpoints"]["redis"].update(reachable=False, error="refused"),
+            "h1: redis unreachable (refused)",
+        ),
+        (
+            lambda n, lbs: n["h2"]["keys"].update({KEYS[0]: "bb" * 32}),
+            "key private_key.pem differs between nodes",
+        ),
+        (lambda n, lbs: n["h2"]["keys"].update({KEYS[1]: None}), "key secretkey is missing on h2"),
+        (lambda n, lbs: n.update(h2={}), "h2 did not answer"),
+        (lambda n, lbs: lbs.update(lb1={}), "load balancer lb1 did not answer"),
+    ],
+)
+def test_each_degradation_is_a_problem(break_it, problem):
+    nodes, lbs = copy.deepcopy(HEALTHY_NODES), copy.deepcopy(HEALTHY_LBS)
+    break_it(nodes, lbs)
+    problems = harbor_cluster_report(nodes, lbs)["problems"]
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_silent_load_balancer_is_reported_once():
+    problems = report(lbs={"lb1": {}})["problems"]
+    assert problems.count("load balancer lb1 did not answer") == 1
+
+
+def test_every_load_balancer_is_asked():
+    result = report(lbs={"lb1": lb(("h1", "UP"), ("h2", "UP")), "lb2": lb(("h1", "UP"), ("h2", "MAINT"))})
+    assert result["problems"] == ["h2 is MAINT at lb2"]
+    assert "lb lb1=UP, lb2=MAINT" in result["lines"][1]
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(AnsibleFilterError, match="expects two mappings"):
+        harbor_cluster_report([], {})
+
+
+def test_registered():
+    assert FilterModule().filters()["harbor_cluster_report"] is harbor_cluster_report
