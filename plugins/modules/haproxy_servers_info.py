@@ -48,12 +48,12 @@ attributes:
 EXAMPLES = r"""
 - name: Read the Harbor backend's servers
   harbor_ha.cluster.haproxy_servers_info:
-    backend: be_harbor_read
+    backend: be_harbor_pull
   register: __servers
 
 - name: Wait until a restarted node is back in service
   harbor_ha.cluster.haproxy_servers_info:
-    backend: be_harbor_read
+    backend: be_harbor_pull
     wait_for: [harbor1]
     timeout: 120
 """
@@ -65,7 +65,7 @@ servers:
   type: list
   elements: dict
   sample:
-    - {backend: be_harbor_read, name: harbor1, address: "10.0.0.11:8060", status: UP, check: L7OK,
+    - {backend: be_harbor_pull, name: harbor1, address: "10.0.0.11:8060", status: UP, check: L7OK,
        last_change_s: 42, sessions_total: 120, retries: 0, redispatches: 0}
 """
 

@@ -30,7 +30,7 @@ s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.senda
 data = b"".join(iter(lambda: s.recv(65536), b"")).decode()
 rows = csv.DictReader(io.StringIO(data[2:]))
 print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0)}
-                  for r in rows if r["pxname"] == "be_harbor_read" and r["type"] == "2"}))
+                  for r in rows if r["pxname"] == "be_harbor_pull" and r["type"] == "2"}))
 """
 
 
