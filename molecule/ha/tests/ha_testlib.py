@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 INVENTORY = PROJECT / "inventories" / "sandbox"
 LB = "sandbox-lb"
@@ -60,6 +62,11 @@ def wait_for_lb(node: str, status: str, timeout: float = 90) -> float:
 
 def login(password: str) -> None:
     on(CLIENT, f"docker login --username admin --password '{password}' {REGISTRY}")
+
+
+def local_digest(image: str = IMAGE) -> str:
+    """The repository digest of `image` in the client's engine."""
+    return on(CLIENT, f"docker image inspect --format '{{{{index .RepoDigests 0}}}}' {image}").stdout.strip()
 
 
 def pull_once(image: str = IMAGE, timeout: float = 60) -> tuple[bool, float]:
@@ -114,3 +121,11 @@ class PullLoop:
             f"{name}: {len(self.results)} pulls, {self.failed} failed, slowest {self.slowest:.2f} s, "
             f"detection window {window:.2f} s"
         )
+
+
+def edit_hosts(inventory: Path, change) -> None:
+    """Apply `change(groups)` to the groups of a copied inventory's hosts.yml."""
+    path = inventory / "hosts.yml"
+    hosts = yaml.safe_load(path.read_text())
+    change(hosts["all"]["children"])
+    path.write_text(yaml.safe_dump(hosts))

@@ -28,9 +28,11 @@ def ansible_playbook(
     playbook: str | Path,
     *args: str,
     extra_vars: dict | None = None,
+    inventory: str | Path | None = None,
     timeout: int = 900,
 ) -> subprocess.CompletedProcess:
-    """Run a playbook (path relative to the project root) against the scenario's inventory."""
+    """Run a playbook (path relative to the project root) against the scenario's inventory, or
+    against `inventory`."""
     env = dict(os.environ)
     ephemeral = Path(env["MOLECULE_EPHEMERAL_DIRECTORY"])
     env.setdefault("ANSIBLE_CONFIG", str(ephemeral / "ansible.cfg"))
@@ -38,7 +40,13 @@ def ansible_playbook(
     env["ANSIBLE_FORCE_COLOR"] = "0"
     # Keep a failure's message in stdout, next to its task, where the tests look for it.
     env["ANSIBLE_DISPLAY_FAILED_STDERR"] = "false"
-    cmd = ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], str(PROJECT / playbook), *args]
+    cmd = [
+        "ansible-playbook",
+        "-i",
+        str(inventory or env["MOLECULE_INVENTORY_FILE"]),
+        str(PROJECT / playbook),
+        *args,
+    ]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
     return subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=timeout, check=False)

@@ -1,0 +1,114 @@
+"""site.yml on the sandbox: one registry behind the load balancer, and a preflight that stops bad
+inventories before any host is changed (issue: load balancer, site playbook, inventories)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bedhelpers import ANSI, ansible_playbook, recap
+from ha_testlib import (
+    CLIENT,
+    IMAGE,
+    INVENTORY,
+    LB,
+    NODES,
+    edit_hosts,
+    lb_servers,
+    local_digest,
+    on,
+    pull_once,
+)
+
+
+def test_lb_reports_both_nodes_up():
+    servers = lb_servers()
+    assert {n: s["status"] for n, s in servers.items()} == {
+        "sandbox-harbor1": "UP",
+        "sandbox-harbor2": "UP",
+    }
+
+
+def test_push_and_pull_through_the_lb(pushed):
+    on(CLIENT, f"docker rmi {IMAGE}")
+    ok, _ = pull_once()
+    assert ok
+    digest = local_digest()
+    assert digest == pushed
+
+
+def test_both_nodes_served_the_pulls(pushed):
+    before = {n: s["sessions"] for n, s in lb_servers().items()}
+    for _ in range(6):
+        assert pull_once()[0]
+    after = {n: s["sessions"] for n, s in lb_servers().items()}
+    assert all(after[n] > before[n] for n in before), (before, after)
+
+
+def test_wrong_password_is_refused_at_the_lb():
+    result = on(
+        CLIENT, "docker login --username admin --password Wrong-Password1 sandbox-lb:8080", check=False
+    )
+    assert result.returncode != 0
+    assert "unauthorized" in result.stderr.lower()
+
+
+def test_lb_config_checks_health_with_a_host_header_and_keeps_stats_local():
+    config = on(LB, "cat /etc/haproxy/haproxy.cfg").stdout
+    assert "http-check send meth GET uri /api/systeminfo ver HTTP/1.1 hdr Host " in config
+    assert re.search(r"listen stats\n\s+bind 127\.0\.0\.1:8404", config)
+    for node, address in list(NODES.items())[:2]:
+        assert f"server {node} {address}:8060" in config
+    assert on(LB, "haproxy -c -f /etc/haproxy/haproxy.cfg").returncode == 0
+
+
+def test_status_playbook_reports_a_healthy_cluster():
+    result = ansible_playbook("playbooks/status.yml", inventory=INVENTORY)
+    output = ANSI.sub("", result.stdout)
+    assert result.returncode == 0, output[-3000:]
+    for node in ("sandbox-harbor1", "sandbox-harbor2"):
+        assert re.search(
+            rf"{node}: lb sandbox-lb=UP \| share fuse.ceph-fuse .* \| harbor healthy"
+            r" \| database ok, redis ok",
+            output,
+        )
+    assert "key private_key.pem: same on every node" in output
+    assert "at http://sandbox-lb:8080" in output
+
+
+def without(group):
+    return lambda groups: groups.pop(group)
+
+
+def lb_on_node1(groups):
+    groups["harbor_lb"]["hosts"]["sandbox-harbor1"] = None
+
+
+BAD_INVENTORIES = {
+    "no Harbor group": (without("harbor_nodes"), {}, r"no host in the group harbor_nodes"),
+    "no load balancer": (without("harbor_lb"), {}, r"no host in the group harbor_lb"),
+    "LB port = a node's proxy port on one host": (
+        lb_on_node1,
+        {"loadbalancer_port": 8060},
+        r"Port clash on sandbox-harbor1",
+    ),
+    "TLS half configured": (
+        lambda groups: None,
+        {"loadbalancer_tls_cert_file": "/etc/hosts"},
+        r"TLS is half configured",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INVENTORIES))
+def test_bad_inventory_fails_in_preflight_naming_the_fix(inventory_copy, case):
+    change, extra_vars, message = BAD_INVENTORIES[case]
+    edit_hosts(inventory_copy, change)
+    result = ansible_playbook("playbooks/site.yml", inventory=inventory_copy, extra_vars=extra_vars)
+    output = " ".join(ANSI.sub("", result.stdout).split())
+    assert result.returncode != 0, output[-3000:]
+    assert re.search(message, output), output[-3000:]
+    counts = recap(result)
+    assert counts and all(c["changed"] == 0 for c in counts.values()), counts
+    # Nothing after the preflight ran.
+    assert "PLAY [Share" not in output

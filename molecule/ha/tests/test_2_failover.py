@@ -1,0 +1,98 @@
+"""The registry keeps serving while a node dies, and the node comes back on its own
+(issue: prove the HA claims). Each failure runs under a loop of pulls through the load balancer."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from bedhelpers import ANSI, ansible_playbook
+from ha_testlib import INVENTORY, PullLoop, docker, lb_servers, on, pull_once, wait_for_lb
+
+NODE = "sandbox-harbor2"
+SHARE = "/mnt/cephfs/harbor"
+# The bounds the tests hold the cluster to. Target: no failed pull, and no pull stalled over 3 s
+# (the load balancer replays a stalled pull request on the other node after 1 s).
+MAX_FAILED_PULLS = 0
+MAX_PULL_SECONDS = 3.0
+MAX_DETECTION_SECONDS = 10.0
+MAX_REJOIN_SECONDS = 120.0
+
+
+def fail_under_pulls(name: str, break_node, *, pulls_after: int = 12) -> PullLoop:
+    """Break NODE while pulls run; return the loop once NODE is down and `pulls_after` more ran."""
+    with PullLoop(limit=200) as loop:
+        loop.wait_pulls(3)
+        broken_at = time.monotonic()
+        break_node()
+        window = wait_for_lb(NODE, "DOWN", timeout=60)
+        loop.wait_pulls(pulls_after)
+    print(loop.report(name, window))  # the scenario's log keeps the figures
+    assert window < MAX_DETECTION_SECONDS, loop.report(name, window)
+    assert loop.failed <= MAX_FAILED_PULLS, loop.report(name, window)
+    assert loop.slowest <= MAX_PULL_SECONDS, loop.report(name, window)
+    assert broken_at > loop.results[0][0]
+    return loop
+
+
+def rejoins_and_serves() -> None:
+    seconds = wait_for_lb(NODE, "UP", timeout=MAX_REJOIN_SECONDS)
+    before = lb_servers()[NODE]["sessions"]
+    for _ in range(6):
+        assert pull_once()[0]
+    assert lb_servers()[NODE]["sessions"] > before, f"{NODE} is UP after {seconds:.1f} s but serves nothing"
+
+
+def test_stopped_node(pushed):
+    """The node refuses connections: Harbor stopped on it."""
+    try:
+        fail_under_pulls("stopped node", lambda: on(NODE, "systemctl stop harbor.service"))
+    finally:
+        on(NODE, "systemctl start harbor.service")
+    rejoins_and_serves()
+
+
+def test_hung_node_and_the_status_report(pushed):
+    """The node hangs: every process paused, its sockets accept and nothing answers."""
+    try:
+        fail_under_pulls("hung node", lambda: docker("pause", NODE))
+        status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY, timeout=300)
+        output = ANSI.sub("", status.stdout)
+        assert status.returncode != 0, output[-3000:]
+        assert "The cluster is degraded" in output
+        assert f"{NODE} is DOWN at sandbox-lb" in output
+    finally:
+        docker("unpause", NODE)
+    rejoins_and_serves()
+
+
+def test_node_without_its_share_leaves_and_writes_nothing_locally(pushed):
+    mount_unit = f"{SHARE[1:].replace('/', '-')}.mount"
+    try:
+        # Docker and Harbor stop with the share (RequiresMountsFor): the node leaves the cluster.
+        on(NODE, f"systemctl stop {mount_unit}")
+        wait_for_lb(NODE, "DOWN", timeout=60)
+        assert on(NODE, f"mountpoint -q {SHARE}", check=False).returncode != 0
+        for _ in range(3):
+            assert pull_once()[0]
+        status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY)
+        assert f"{NODE}: the share {SHARE} is not mounted" in ANSI.sub("", status.stdout)
+        assert status.returncode != 0
+        # A share that cannot come back (here: its unit masked) keeps the engine down, so nothing
+        # lands on the empty local directory.
+        on(NODE, f"systemctl mask --runtime {mount_unit}")
+        assert on(NODE, "systemctl start docker.service", check=False).returncode != 0
+        assert on(NODE, "systemctl is-active docker.service", check=False).stdout.strip() != "active"
+        assert on(NODE, f"ls -A {SHARE}").stdout == ""
+    finally:
+        # Starting Harbor mounts the share first, then starts docker.
+        on(NODE, f"systemctl unmask --runtime {mount_unit}; systemctl reset-failed")
+        on(NODE, "systemctl start harbor.service")
+    assert on(NODE, f"mountpoint -q {SHARE}", check=False).returncode == 0
+    rejoins_and_serves()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def healthy_afterwards():
+    yield
+    assert {s["status"] for s in lb_servers().values()} == {"UP"}
