@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-SECRET = re.compile(r"(password|passwd|secret|token|_key$|keyring)")
+SECRET = re.compile(r"(password|passwd|secret|_token$|_key$|keyring)")
 
 
 def load(path: Path) -> dict:
