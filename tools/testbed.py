@@ -424,6 +424,11 @@ def build() -> None:
     log(f"{tarball.name}: {len(names)} files, no test or CI file")
 
 
+def bench() -> None:
+    setup()
+    tool(["python", "tools/bench.py"])
+
+
 def scenario(name: str) -> None:
     tool(["molecule", "test", "-s", name])
 
@@ -478,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     test_p.add_argument("scenarios", nargs="*", default=SCENARIOS, help=f"default: {' '.join(SCENARIOS)}")
     scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
     scen_p.add_argument("names", nargs="+")
+    sub.add_parser("bench", help="measure converge, no-op re-run, failover and throughput (prints a table)")
     sandbox_p = sub.add_parser("sandbox", help="the sandbox environment (inventories/sandbox)")
     sandbox_p.add_argument("action", choices=["up", "status", "down"])
     sandbox_p.add_argument("--installer", help="a real offline installer: a path or a URL")
@@ -500,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                 scenario(name)
         elif args.command == "test":
             return test(args.scenarios)
+        elif args.command == "bench":
+            bench()
         elif args.command == "sandbox":
             {
                 "up": lambda: sandbox_up(args.installer, args.sha256, args.test_installer),

@@ -13,15 +13,15 @@ from pathlib import Path
 import yaml
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+# The topology under test: the sandbox's containers (this scenario), or the benchmark's
+# (tools/bench.py sets HARBOR_HA_TOPOLOGY=bench): same shape, other names and addresses.
+TOPOLOGY = os.environ.get("HARBOR_HA_TOPOLOGY", "sandbox")
+SUBNET = {"sandbox": "10.201.10", "bench": "10.201.20"}[TOPOLOGY]
 INVENTORY = PROJECT / "inventories" / "sandbox"
-LB = "sandbox-lb"
-CLIENT = "sandbox-client"
-REGISTRY = "sandbox-lb:8080"  # harbor_hostname of inventories/sandbox
-NODES = {
-    "sandbox-harbor1": "10.201.10.21",
-    "sandbox-harbor2": "10.201.10.22",
-    "sandbox-harbor3": "10.201.10.23",
-}
+LB = f"{TOPOLOGY}-lb"
+CLIENT = f"{TOPOLOGY}-client"
+REGISTRY = f"{LB}:8080"  # harbor_hostname of inventories/sandbox
+NODES = {f"{TOPOLOGY}-harbor{n}": f"{SUBNET}.{20 + n}" for n in range(1, 5)}
 PROXY_PORT = 8060
 IMAGE = f"{REGISTRY}/library/ha-probe:1"
 
@@ -60,8 +60,8 @@ def wait_for_lb(node: str, status: str, timeout: float = 90) -> float:
     raise AssertionError(f"{node} is not {status} at the load balancer after {timeout} s: {lb_servers()}")
 
 
-def login(password: str) -> None:
-    on(CLIENT, f"docker login --username admin --password '{password}' {REGISTRY}")
+def login(password: str, registry: str = REGISTRY) -> None:
+    on(CLIENT, f"docker login --username admin --password '{password}' {registry}")
 
 
 def local_digest(image: str = IMAGE) -> str:
@@ -69,7 +69,7 @@ def local_digest(image: str = IMAGE) -> str:
     return on(CLIENT, f"docker image inspect --format '{{{{index .RepoDigests 0}}}}' {image}").stdout.strip()
 
 
-def pull_once(image: str = IMAGE, timeout: float = 60) -> tuple[bool, float]:
+def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
     """(succeeded, seconds) of one full pull through the load balancer (layers included)."""
     on(CLIENT, f"docker rmi -f {image} >/dev/null 2>&1; true", check=False)
     start = time.monotonic()

@@ -96,3 +96,17 @@ def test_node_without_its_share_leaves_and_writes_nothing_locally(pushed):
 def healthy_afterwards():
     yield
     assert {s["status"] for s in lb_servers().values()} == {"UP"}
+
+
+def test_rolling_restart_loses_no_pull(pushed):
+    with PullLoop(limit=400) as loop:
+        loop.wait_pulls(3)
+        result = ansible_playbook("playbooks/rolling_restart.yml", inventory=INVENTORY, timeout=900)
+        loop.wait_pulls(3)
+    output = ANSI.sub("", result.stdout)
+    assert result.returncode == 0, output[-3000:]
+    # Both nodes went through a restart while the loop ran.
+    assert output.count("TASK [harbor_ha.cluster.harbor : Restart Harbor]") == 2
+    print(f"rolling restart: {len(loop.results)} pulls, {loop.failed} failed, slowest {loop.slowest:.2f} s")
+    assert loop.failed == 0
+    assert loop.slowest <= MAX_PULL_SECONDS

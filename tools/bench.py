@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Benchmark of the collection on this machine's test bed (not a test: it prints figures).
+
+    python3 tools/testbed.py bench
+
+On its own containers (bench-*, 10.201.20.0/24: Ceph, MariaDB, Redis, four Harbor nodes from the
+test installer, HAProxy, a client), it measures and prints:
+- the converge time of each role from bare hosts (site.yml on two nodes, profile_roles);
+- the time of a no-op re-run of site.yml with two and with four Harbor nodes, and their ratio;
+- the failover window and the failed pulls when a node stops and when it hangs;
+- the pull throughput of a ~100 MB image through the load balancer and straight from one node.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".cache" / "bench"
+os.environ["HARBOR_HA_TOPOLOGY"] = "bench"
+sys.path.insert(0, str(ROOT / "molecule" / "ha" / "tests"))
+import ha_testlib as bed  # noqa: E402 - the topology is chosen by the environment above
+import yaml  # noqa: E402
+
+BIG_IMAGE = f"{bed.REGISTRY}/library/bench-100mb:1"
+ROLE_TIME = re.compile(r"^(\S[^\n]*?) -{3,} (\d+\.\d+)s$", re.M)
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+def inventory(nodes: int) -> Path:
+    """inventories/sandbox renamed for the bench's containers, with `nodes` Harbor nodes."""
+    target = WORK / f"inventory-{nodes}"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(bed.INVENTORY, target)
+    for path in target.rglob("*.yml"):
+        text = path.read_text().replace("sandbox-", "bench-").replace("10.201.10.", "10.201.20.")
+        if path.name == "hosts.yml":
+            extra = "".join(f"        bench-harbor{n}:\n" for n in range(3, nodes + 1))
+            text = text.replace("        # bench-harbor3:\n", extra)
+        path.write_text(text)
+    return target
+
+
+def site(inv: Path, *, profile: bool = False) -> tuple[float, str]:
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    if profile:
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_roles"
+    start = time.monotonic()
+    result = subprocess.run(
+        ["ansible-playbook", "-i", str(inv), str(ROOT / "playbooks" / "site.yml")],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    seconds = time.monotonic() - start
+    if result.returncode != 0:
+        sys.exit(f"site.yml failed on {inv.name}:\n{result.stdout[-4000:]}")
+    return seconds, result.stdout
+
+
+def molecule(action: str) -> None:
+    subprocess.run(["molecule", action, "-s", "bench"], cwd=ROOT, check=True)
+
+
+def failover(name: str, break_node, repair) -> tuple[float, int, float, int]:
+    node = "bench-harbor2"
+    with bed.PullLoop(limit=300) as loop:
+        loop.wait_pulls(3)
+        break_node(node)
+        window = bed.wait_for_lb(node, "DOWN", timeout=60)
+        loop.wait_pulls(12)
+    repair(node)
+    bed.wait_for_lb(node, "UP", timeout=180)
+    log(loop.report(name, window))
+    return window, loop.failed, loop.slowest, len(loop.results)
+
+
+def throughput(image: str, registry_note: str) -> float:
+    """MB/s of full pulls of `image` (median of three)."""
+    size = int(bed.on(bed.CLIENT, f"docker image inspect --format '{{{{.Size}}}}' {BIG_IMAGE}").stdout)
+    rates = []
+    for _ in range(3):
+        ok, seconds = bed.pull_once(image)
+        if not ok:
+            sys.exit(f"pull of {image} ({registry_note}) failed")
+        rates.append(size / seconds / 1e6)
+    return statistics.median(rates)
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return f"{os.cpu_count()} x {cpu}, {mem:.0f} GiB RAM, Linux {platform.release()}"
+
+
+def main() -> int:
+    WORK.mkdir(parents=True, exist_ok=True)
+    two, four = inventory(2), inventory(4)
+    log("bench topology: create and prepare (lab Ceph, client)")
+    molecule("destroy")
+    molecule("create")
+    molecule("prepare")
+    try:
+        log("converge from bare hosts, two Harbor nodes")
+        converge_seconds, out = site(two, profile=True)
+        roles = {name.strip(): float(sec) for name, sec in ROLE_TIME.findall(out.split("ROLES RECAP")[-1])}
+        noop2 = min(site(two)[0] for _ in range(2))
+        log("grow to four Harbor nodes")
+        grow_seconds, _ = site(four)
+        noop4 = min(site(four)[0] for _ in range(2))
+
+        admin = yaml.safe_load((two / "group_vars" / "all" / "generated.yml").read_text())
+        bed.login(admin["vault_harbor_admin_password"])
+        bed.on(
+            bed.CLIENT,
+            "rm -rf /tmp/probe && mkdir /tmp/probe && head -c 1000000 /dev/urandom > /tmp/probe/blob"
+            f" && tar -C /tmp/probe -c . | docker import - {bed.IMAGE} >/dev/null && docker push {bed.IMAGE}",
+        )
+        stopped = failover(
+            "stopped node",
+            lambda n: bed.on(n, "systemctl stop harbor.service"),
+            lambda n: bed.on(n, "systemctl start harbor.service"),
+        )
+        hung = failover("hung node", lambda n: bed.docker("pause", n), lambda n: bed.docker("unpause", n))
+
+        log("throughput: a ~100 MB image, through the load balancer and straight from one node")
+        node1 = f"{bed.NODES['bench-harbor1']}:{bed.PROXY_PORT}"
+        direct = BIG_IMAGE.replace(bed.REGISTRY, node1)
+        bed.on(
+            bed.CLIENT,
+            "rm -rf /tmp/big && mkdir /tmp/big && head -c 100000000 /dev/urandom > /tmp/big/blob"
+            f" && tar -C /tmp/big -c . | docker import - {BIG_IMAGE} >/dev/null && docker push {BIG_IMAGE}"
+            f" >/dev/null && docker tag {BIG_IMAGE} {direct}",
+            timeout=900,
+        )
+        # The client's engine talks plain http to node 1 as well, for the direct pulls.
+        bed.on(
+            bed.CLIENT,
+            "python3 -c \"import json; p='/etc/docker/daemon.json'; d=json.load(open(p)); "
+            f"d['insecure-registries'].append('{node1}'); json.dump(d, open(p, 'w'))\""
+            " && systemctl restart docker",
+        )
+        bed.login(admin["vault_harbor_admin_password"], node1)
+        via_lb = throughput(BIG_IMAGE, "load balancer")
+        straight = throughput(direct, "node 1")
+    finally:
+        molecule("destroy")
+
+    rows = [
+        ("machine", machine()),
+        ("converge from bare hosts, 2 nodes (site.yml)", f"{converge_seconds:.0f} s"),
+    ]
+    rows += [(f"  role {name}", f"{sec:.0f} s") for name, sec in sorted(roles.items(), key=lambda r: -r[1])]
+    rows += [
+        ("grow 2 -> 4 nodes (site.yml)", f"{grow_seconds:.0f} s"),
+        ("no-op re-run, 2 nodes", f"{noop2:.1f} s"),
+        ("no-op re-run, 4 nodes", f"{noop4:.1f} s"),
+        ("no-op ratio 4 / 2 nodes", f"{noop4 / noop2:.2f}"),
+    ]
+    for name, (window, failed, slowest, pulls) in (("stopped node", stopped), ("hung node", hung)):
+        rows.append(
+            (
+                f"failover, {name}",
+                f"window {window:.2f} s, {failed}/{pulls} pulls failed, slowest {slowest:.2f} s",
+            )
+        )
+    rows += [
+        ("pull ~100 MB through the load balancer", f"{via_lb:.0f} MB/s"),
+        ("pull ~100 MB straight from node 1", f"{straight:.0f} MB/s"),
+        ("throughput ratio load balancer / node", f"{via_lb / straight:.2f}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("\nharbor_ha.cluster benchmark")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
