@@ -138,11 +138,18 @@ def docker_ok() -> bool:
     return run(["docker", "info"], check=False, capture=True).returncode == 0
 
 
+DOCKERD_LOG = Path("/var/log/harbor-ha-dockerd.log")
+
+
+def systemd_is_init() -> bool:
+    return Path("/run/systemd/system").is_dir()
+
+
 def docker_engine() -> None:
     if docker_ok():
         return
-    logfile = Path("/var/log/harbor-ha-dockerd.log")
-    if Path("/run/systemd/system").is_dir():
+    logfile = DOCKERD_LOG
+    if systemd_is_init():
         run(["systemctl", "start", "docker"], check=False)
     else:
         log(f"starting dockerd in the background (log: {logfile})")
