@@ -10,7 +10,7 @@ import yaml
 from bedhelpers import bed_host
 
 SCENARIO = Path(__file__).resolve().parents[1]
-# The inventory's test fixtures (passwords, the harbor-db stand-in), from molecule.yml.
+# The inventory's test fixtures (passwords, the bundled harbor-db), from molecule.yml.
 FIXTURES = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]["group_vars"][
     "all"
 ]
@@ -21,7 +21,12 @@ OUTSIDER_ADDRESS = "10.201.3.13"
 # The distinctive part of every secret the scenario uses: none may appear in a playbook's output.
 SECRET_MARKERS = [
     re.match(r"fixture-[a-z]+-[0-9A-Za-z]+", FIXTURES[name]).group(0)
-    for name in ("mysql_admin_password", "mysql_harbor_password", "redis_password", "standin_root_password")
+    for name in (
+        "mysql_admin_password",
+        "mysql_harbor_password",
+        "redis_password",
+        "bundled_db_root_password",
+    )
 ]
 
 
@@ -53,8 +58,8 @@ def root_sql(db, statement: str) -> str:
     return db.check_output("mariadb --batch --skip-column-names --execute=%s", statement)
 
 
-def standin_sql(client, statement: str) -> str:
-    """SQL as root inside the harbor-db stand-in, with the password the container holds."""
+def bundled_db_sql(client, statement: str) -> str:
+    """SQL as root inside the bundled harbor-db, with the password the container holds."""
     return client.check_output(
         "docker exec harbor-db sh -c %s sh %s",
         'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb --batch --skip-column-names registry --execute="$1"',

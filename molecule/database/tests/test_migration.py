@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from bedhelpers import ansible_playbook, recap
-from conftest import CLIENT_ADDRESS, FIXTURES, assert_no_secret, root_sql, standin_sql, task_statuses
+from conftest import CLIENT_ADDRESS, FIXTURES, assert_no_secret, bundled_db_sql, root_sql, task_statuses
 
 BACKUPS = "/var/backups/harbor-db"
 
@@ -74,13 +74,13 @@ def test_move_copies_the_rows_of_harbor_db_into_the_empty_database(move, db, cli
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Moved Harbor's database" in result.stdout
     name = target["mysql_harbor_database"]
-    source_tables = standin_sql(client, "SHOW TABLES").split()
+    source_tables = bundled_db_sql(client, "SHOW TABLES").split()
     assert root_sql(db, f"SHOW TABLES FROM {name}").split() == source_tables
     for table in source_tables:
-        assert root_sql(db, f"SELECT * FROM {name}.{table} ORDER BY 1") == standin_sql(
+        assert root_sql(db, f"SELECT * FROM {name}.{table} ORDER BY 1") == bundled_db_sql(
             client, f"SELECT * FROM {table} ORDER BY 1"
         ), table
-    assert FIXTURES["standin_marker"] in root_sql(db, f"SELECT comment FROM {name}.access")
+    assert FIXTURES["bundled_db_marker"] in root_sql(db, f"SELECT comment FROM {name}.access")
 
 
 def test_move_keeps_the_dump_as_a_private_backup(move, client):
@@ -89,7 +89,7 @@ def test_move_keeps_the_dump_as_a_private_backup(move, client):
     assert len(new) == 1
     dump = client.file(f"{BACKUPS}/{new[0]}")
     assert (dump.user, dump.mode) == ("root", 0o600)
-    assert FIXTURES["standin_marker"] in dump.content_string
+    assert FIXTURES["bundled_db_marker"] in dump.content_string
     assert dump.content_string.rstrip().splitlines()[-1].startswith("-- Dump completed")
     assert f"{BACKUPS}/{new[0]}" in result.stdout
 

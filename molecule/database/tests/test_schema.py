@@ -23,7 +23,7 @@ def probe_rows(db) -> str:
 def test_schema_of_the_harbor_db_image_is_in_the_harbor_database(db, client):
     schema = client.check_output(
         "docker run --rm --pull=never --network=none --entrypoint=cat %s /tmp/r.sql",
-        FIXTURES["standin_image"],
+        FIXTURES["bundled_db_image"],
     )
     assert schema.lstrip().lower().startswith("drop database if exists registry;")
     created = set(re.findall(r"^create table (?:if not exists )?`?(\w+)", schema, re.I | re.M))

@@ -35,6 +35,8 @@ if [ ! -d "$datadir/mysql" ] && [ "${1%_safe}" = mysqld ]; then
         cat /tmp/r.sql
         # printf, not echo: dash's echo would eat the backslashes of the quoted password.
         printf "CREATE USER 'root'@'%%' IDENTIFIED BY '%s';\n" "$quoted"
+        # Reproduces Harbor 1.1's own harbor-db entrypoint: the bundled database's root, from
+        # anywhere, with every right. The collection's external database never grants this.
         printf "GRANT ALL ON *.* TO 'root'@'%%' WITH GRANT OPTION;\n"
         printf "DROP USER IF EXISTS 'root'@'localhost', 'mysql'@'localhost';\n"
         printf "FLUSH PRIVILEGES;\n"

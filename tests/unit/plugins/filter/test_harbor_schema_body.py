@@ -1,7 +1,6 @@
 """harbor_schema_body strips Harbor's drop/create/use prologue and refuses anything else database-level."""
 
 import re
-from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -11,23 +10,6 @@ from ansible_collections.harbor_ha.cluster.plugins.filter.harbor_schema_body imp
     harbor_schema_body,
     split_statements,
 )
-
-ROOT = Path(__file__).resolve().parents[4]
-# The stand-in schema of the molecule scenario: the same prologue as Harbor's, test-owned tables.
-TEST_SCHEMA = ROOT / "molecule" / "database" / "harbor-db-standin" / "registry-test.sql"
-
-
-def upstream_schemas() -> list[Path]:
-    """Harbor's own registry.sql files, when shared/upstream is beside a parent (never copied)."""
-    for parent in ROOT.parents:
-        base = parent / "shared" / "upstream"
-        if base.is_dir():
-            return sorted(base.glob("harbor-v*/common/db/registry.sql"))
-    return []
-
-
-# The test-owned schema always; Harbor's own files too when this machine has them.
-SCHEMAS = [TEST_SCHEMA, *upstream_schemas()]
 
 PROLOGUE = "drop database if exists registry;\ncreate database registry charset = utf8;\n\nuse registry;\n"
 BODY = "create table access (\n access_id int NOT NULL AUTO_INCREMENT,\n primary key (access_id)\n);\n"
@@ -130,13 +112,14 @@ def test_non_text_input_is_refused():
         harbor_schema_body(None)
 
 
-@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: "/".join(p.parts[-4:]))
-def test_schema_with_harbors_prologue(path):
-    sql = path.read_text()
-    assert re.match(r"drop database if exists registry;\s*create database registry", sql)
+# installer_tree (conftest.py): the test installer's equivalent schema always, Harbor's own
+# registry.sql of each version too when this machine has them.
+def test_schema_with_harbors_prologue(installer_tree):
+    sql = (installer_tree / "common" / "db" / "registry.sql").read_text()
+    assert re.match(r"drop database if exists registry;\s*create database registry", sql, re.I)
     body = harbor_schema_body(sql)
     statements = split_statements(body)
-    assert "create table access" in body
+    assert re.search(r"^create table access\b", body, re.I | re.M)
     assert len(statements) == len(split_statements(sql)) - 3
     assert not re.search(r"\b(drop|create)\s+database\b|^use\b", body, re.I | re.M)
 

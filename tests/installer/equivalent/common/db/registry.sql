@@ -1,9 +1,11 @@
--- Schema of the TEST installer's harbor-db: the tables and columns of Harbor 1.1's registry
--- database and the rows it starts with, written for the tests. Like Harbor's, it recreates the
--- database: load it only into an empty server.
 DROP DATABASE IF EXISTS registry;
 CREATE DATABASE registry CHARSET = utf8;
 USE registry;
+
+-- Schema of the TEST installer's harbor-db: the tables and columns of Harbor 1.1's registry
+-- database and the rows it starts with, written for the tests. Like Harbor's, it begins by
+-- recreating the database (first, as in Harbor's file, so that an import must strip that
+-- prologue): load it only into an empty server.
 
 CREATE TABLE access (
   access_id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
