@@ -330,12 +330,16 @@ def sandbox_settings(installer: str | None = None, sha256: str | None = None) ->
     }
     for key, make in made.items():
         current.setdefault(key, make())
+    tarball, digest = test_installer()
     if installer:
         current["harbor_installer_src" if "://" not in installer else "harbor_installer_url"] = installer
         current["harbor_installer_sha256"] = sha256
         current.pop("harbor_installer_url" if "://" not in installer else "harbor_installer_src", None)
-    elif "harbor_installer_sha256" not in current:
-        tarball, digest = test_installer()
+    elif (
+        current.get("harbor_installer_src", str(tarball)) == str(tarball)
+        and "harbor_installer_url" not in current
+    ):
+        # The test installer is rebuilt when its sources change: follow its current checksum.
         current.update(harbor_installer_src=str(tarball), harbor_installer_sha256=digest)
     lines = ["# Written by tools/testbed.py: the sandbox's secrets and installer. Never commit it."]
     lines += [f"{key}: {json.dumps(value)}" for key, value in current.items()]
