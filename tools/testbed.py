@@ -343,7 +343,10 @@ def sandbox_settings(installer: str | None = None, sha256: str | None = None) ->
         current.update(harbor_installer_src=str(tarball), harbor_installer_sha256=digest)
     lines = ["# Written by tools/testbed.py: the sandbox's secrets and installer. Never commit it."]
     lines += [f"{key}: {json.dumps(value)}" for key, value in current.items()]
-    SANDBOX_GENERATED.write_text("---\n" + "\n".join(lines) + "\n")
+    # Created 0600: the secrets are never readable by others, not even for a moment.
+    fd = os.open(SANDBOX_GENERATED, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("---\n" + "\n".join(lines) + "\n")
     SANDBOX_GENERATED.chmod(0o600)
 
 

@@ -77,3 +77,15 @@ def update(text: str, values: dict[str, str], absent: tuple[str, ...] = ()) -> t
     if new_text == text:
         return text, []
     return new_text, sorted(changed)
+
+
+MASK = "********"
+
+
+def mask(text: str, keys: tuple[str, ...]) -> str:
+    """`text` with the values of `keys` replaced by a mask (for a diff that must not show them)."""
+    lines = []
+    for line in text.splitlines():
+        key = _key_of(line)
+        lines.append(f"{key}={MASK}" if key in keys else line)
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")

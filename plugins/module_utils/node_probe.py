@@ -14,7 +14,8 @@ import socket
 import urllib.error
 import urllib.request
 
-CEPH_TYPES = ("ceph", "fuse.ceph-fuse", "fuse.ceph")
+# As the share guard (role cephfs_client, _cephfs_client_fstypes) accepts them.
+CEPH_TYPES = ("ceph", "fuse.ceph-fuse")
 
 
 def _unescape(field: str) -> str:

@@ -30,8 +30,8 @@ options:
     default: {}
   secret_values:
     description:
-      - Keys to set whose values are credentials. Ansible masks these values wherever they
-        would appear in the output, the diff included.
+      - Keys to set whose values are credentials. Their values, old and new, never appear in the
+        output; the diff shows these keys with a masked value.
       - A key may not be in both O(values) and O(secret_values).
     type: dict
     default: {}
@@ -86,7 +86,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, update
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, mask, update
 
 
 def run(module: AnsibleModule) -> dict:
@@ -108,7 +108,13 @@ def run(module: AnsibleModule) -> dict:
         module.fail_json(msg=f"{path}: {exc}")
     result = {"changed": bool(changed_keys), "changed_keys": changed_keys, "path": path}
     if module._diff and changed_keys:
-        result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
+        masked = tuple(secrets)
+        result["diff"] = {
+            "before": mask(before, masked),
+            "after": mask(after, masked),
+            "before_header": path,
+            "after_header": path,
+        }
     if changed_keys and not module.check_mode:
         # mkstemp creates the file 0600: a credential is never readable by others, not even
         # between the write and the chmod below.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,22 +78,41 @@ def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
     return result.returncode == 0, time.monotonic() - start
 
 
+def push_once(megabytes: int = 20) -> tuple[bool, float]:
+    """(succeeded, seconds) of a push of a new image (one layer of fresh random data)."""
+    image = f"{REGISTRY}/library/ha-push:{time.monotonic_ns()}"
+    on(
+        CLIENT,
+        f"rm -rf /tmp/push && mkdir /tmp/push && head -c {megabytes}000000 /dev/urandom > /tmp/push/blob"
+        f" && tar -C /tmp/push -c . | docker import - {image} >/dev/null",
+    )
+    start = time.monotonic()
+    result = on(CLIENT, f"docker push {image}", check=False, timeout=600)
+    seconds = time.monotonic() - start
+    on(CLIENT, f"docker rmi {image} >/dev/null", check=False)
+    return result.returncode == 0, seconds
+
+
 @dataclass
 class PullLoop:
-    """Pulls through the load balancer, one after another, in a thread, until stopped or `limit`."""
+    """Runs `action` (a pull through the load balancer, by default) over and over in a thread,
+    until stopped or `limit`."""
 
     limit: int = 60
+    action: Callable[[], tuple[bool, float]] = pull_once
     results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._pulling_since: float | None = None
 
     def _run(self) -> None:
         while not self._stop.is_set() and len(self.results) < self.limit:
-            started = time.monotonic()
-            ok, seconds = pull_once()
-            self.results.append((started, ok, seconds))
+            self._pulling_since = time.monotonic()
+            ok, seconds = self.action()
+            self.results.append((self._pulling_since, ok, seconds))
+            self._pulling_since = None
 
     def __enter__(self) -> PullLoop:
         self._thread.start()
@@ -101,11 +121,19 @@ class PullLoop:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(timeout=120)
+        if self._thread.is_alive() and self._pulling_since is not None:
+            # A pull still hanging after two minutes is the failure this loop is here to catch.
+            self.results.append((self._pulling_since, False, time.monotonic() - self._pulling_since))
 
     def wait_pulls(self, count: int, timeout: float = 120) -> None:
+        """Wait until `count` more pulls have finished; fail if they do not within `timeout`."""
         deadline = time.monotonic() + timeout
         target = len(self.results) + count
-        while len(self.results) < target and time.monotonic() < deadline:
+        while len(self.results) < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{target - len(self.results)} of {count} pulls did not finish in {timeout} s"
+                )
             time.sleep(0.1)
 
     @property

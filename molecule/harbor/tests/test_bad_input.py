@@ -6,7 +6,7 @@ import concurrent.futures
 import re
 
 import pytest
-from bedhelpers import ANSI, ansible_playbook, bed_host, recap
+from bedhelpers import ANSI, ansible_playbook, bed_host, failures, recap
 from harbor_testlib import container_starts
 
 NODE = "harbor-node2"
@@ -57,7 +57,7 @@ def test_bad_input_fails_naming_the_cause(runs, case):
     result = runs[0][case]
     output = ANSI.sub("", result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
-    assert re.search(CASES[case][1], " ".join(output.split())), output[-3000:]
+    assert re.search(CASES[case][1], failures(result)), output[-3000:]
     assert recap(result)[NODE]["changed"] == 0
 
 

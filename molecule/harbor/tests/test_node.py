@@ -86,6 +86,15 @@ def test_node_uses_the_cluster_keys(host, harbor_dir):
     assert host.file(f"{SECRETS}/private_key.pem").mode == 0o600
 
 
+def test_engine_restart_keeps_harbor_running(host):
+    started = "docker inspect --format '{{.State.StartedAt}}' harbor-ui registry nginx"
+    before = host.check_output(started)
+    host.check_output("systemctl restart docker.service")
+    assert host.service("harbor.service").is_running
+    assert host.check_output(started) == before
+    assert host.socket("tcp://0.0.0.0:8060").is_listening
+
+
 def test_each_node_logs_into_its_own_directory_on_the_share(host):
     node = host.backend.get_hostname()
     logs = host.check_output(f"find {SHARE}/log/{node} -name '*.log' -printf '%f\\n'").split()
@@ -100,4 +109,11 @@ def test_harbor_unit_requires_docker_and_the_share(host):
     assert unit.is_running
     requires = host.check_output("systemctl show harbor.service --property=RequiresMountsFor --value")
     assert SHARE in requires.split()
-    assert "docker.service" in host.check_output("systemctl show harbor.service --property=Requires --value")
+
+    # Wants, not Requires: an engine restart (live-restore) does not take Harbor down.
+    def unit_property(name: str) -> str:
+        return host.check_output(f"systemctl show harbor.service --property={name} --value")
+
+    assert "docker.service" in unit_property("Wants")
+    assert "docker.service" in unit_property("After")
+    assert "docker.service" not in unit_property("Requires")

@@ -58,3 +58,13 @@ def recap(result: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
         host: {"ok": int(ok), "changed": int(ch), "unreachable": int(un), "failed": int(fa)}
         for host, ok, ch, un, fa in RECAP.findall(ANSI.sub("", result.stdout))
     }
+
+
+def failures(result: subprocess.CompletedProcess) -> str:
+    """The failure results of a run (its `fatal:` and `failed:` lines), line wrapping undone.
+
+    ansible-core 2.19 also prints the source of a failed task, fail_msg templates included: a
+    message must be looked for in what the task returned, not in its source.
+    """
+    lines = ANSI.sub("", result.stdout + "\n" + result.stderr).splitlines()
+    return " ".join(" ".join(line.split()) for line in lines if line.startswith(("fatal: [", "failed: [")))

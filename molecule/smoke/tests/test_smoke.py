@@ -27,7 +27,7 @@ def test_peer_answers_by_name(host):
 
 
 def test_no_privileged_container(host):
-    # CAP_SYS_RESOURCE is the one capability the bed leaves out (TESTBED.md).
+    # CAP_SYS_RESOURCE is the one capability the bed leaves out (molecule/README.md).
     capeff = int(host.check_output("awk '/^CapEff/ {print $2}' /proc/1/status"), 16)
     cap_sys_resource = 24
     assert not capeff & (1 << cap_sys_resource)

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import (
     EnvFileError,
+    mask,
     parse,
     update,
 )
@@ -80,3 +81,10 @@ def test_non_string_values_are_written_as_text():
 def test_values_an_env_file_cannot_hold_are_refused(values, message):
     with pytest.raises(EnvFileError, match=message):
         update(HARBOR_ENV, values)
+
+
+def test_mask_hides_only_the_given_keys():
+    assert mask(HARBOR_ENV, ("MYSQL_PWD",)) == HARBOR_ENV.replace(
+        "MYSQL_PWD=$db_password", "MYSQL_PWD=********"
+    )
+    assert mask("A=1", ()) == "A=1"

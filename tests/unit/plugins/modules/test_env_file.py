@@ -88,6 +88,19 @@ def test_secret_values_are_masked_in_the_diff(capsys, env):
     assert "MYSQL_PWD=" in result["diff"]["after"]
 
 
+def test_a_rotated_secret_shows_neither_value(capsys, env):
+    run_module(capsys, path=str(env), secret_values={"MYSQL_PWD": "old-Secret-1"})
+    _, result = run_module(
+        capsys, path=str(env), secret_values={"MYSQL_PWD": "new-Secret-2"}, _ansible_diff=True
+    )
+    assert result["changed"] is True
+    output = json.dumps(result)
+    assert "old-Secret-1" not in output
+    assert "new-Secret-2" not in output
+    assert "MYSQL_PWD=********" in result["diff"]["before"]
+    assert "MYSQL_HOST=mysql" in result["diff"]["before"]
+
+
 def test_a_key_cannot_be_both_plain_and_secret(capsys, env):
     code, result = run_module(capsys, path=str(env), values={"A": "1"}, secret_values={"A": "2"})
     assert code == 1
