@@ -1,0 +1,42 @@
+"""tools/bench.py reads the per-role times out of profile_roles' recap."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[3] / "tools" / "bench.py"
+SPEC = importlib.util.spec_from_file_location("bench", BENCH)
+_env = dict(os.environ)
+bench = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(bench)
+# bench.py picks its topology through the environment at import: leave the unit tests' alone.
+os.environ.clear()
+os.environ.update(_env)
+
+RECAP = """\
+TASK [harbor_ha.cluster.harbor : Read this node's state] ***********************
+ok: [bench-harbor1]
+
+ROLES RECAP ********************************************************************
+Friday 27 November 2026  16:02:11 +0000 (0:00:01.002)       0:02:38.512 *******
+===============================================================================
+harbor ----------------------------------------------------------------- 70.12s
+cephfs_client ---------------------------------------------------------- 31.40s
+gather_facts ------------------------------------------------------------ 3.10s
+ansible.builtin.include_role -------------------------------------------- 1.20s
+ansible.builtin.assert -------------------------------------------------- 0.40s
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+total ------------------------------------------------------------------ 106.22s
+"""
+
+
+def test_roles_are_kept_and_the_rest_is_one_row_without_the_total():
+    times = bench.role_times(RECAP)
+    plays = "(plays' own tasks: facts, preflight)"
+    assert set(times) == {"harbor", "cephfs_client", plays}
+    assert times["harbor"] == 70.12
+    assert round(times[plays], 2) == 4.70
+
+
+def test_only_the_last_recap_counts():
+    assert bench.role_times("ROLES RECAP\nharbor ---- 1.00s\n" + RECAP)["harbor"] == 70.12
