@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bedhelpers import wait_until
+
 NODES = {"harbor-node1": "10.201.5.21", "harbor-node2": "10.201.5.22"}
 PORT = 8060
 SHARE = "/mnt/cephfs/harbor"
@@ -23,3 +25,13 @@ def container_starts(host) -> dict[str, str]:
         return {}
     inspect = json.loads(host.check_output("docker inspect " + " ".join(names)))
     return {c["Name"].lstrip("/"): c["State"]["StartedAt"] for c in inspect}
+
+
+def wait_healthy(host, name: str, timeout: float = 120) -> None:
+    """Wait until node `name` answers GET /api/systeminfo 200 through its proxy, asked from
+    `host` (a refused connection, while it starts, counts as not yet)."""
+    probe = (
+        f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: {NODES['harbor-node1']}:{PORT}'"
+        f" http://{NODES[name]}:{PORT}/api/systeminfo"
+    )
+    wait_until(lambda: host.run(probe).stdout == "200", timeout, f"{name} answering /api/systeminfo 200")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from bedhelpers import ansible_playbook, bed_host, recap
-from harbor_testlib import NODES, PORT, SECRETS, container_starts, curl
+from harbor_testlib import NODES, PORT, SECRETS, container_starts, curl, wait_healthy
 
 REPOSITORY = "library/harbor-scenario"
 IMAGE = f"{REPOSITORY}:1"
@@ -141,17 +141,6 @@ def test_rerun_changes_nothing_and_restarts_no_container(node1, node2):
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts
     after = {n: container_starts(h) for n, h in (("harbor-node1", node1), ("harbor-node2", node2))}
     assert after == before
-
-
-def wait_healthy(node, name: str) -> None:
-    for _ in range(60):
-        status, _ = curl(
-            node, f"-H 'Host: {registry('harbor-node1')}'", f"http://{registry(name)}/api/systeminfo"
-        )
-        if status == 200:
-            return
-        time.sleep(2)
-    pytest.fail(f"{name} is not healthy after its restart")
 
 
 def test_image_and_rows_survive_a_rerun_and_a_restart_of_both_nodes(node1, node2, pushed, password, host):

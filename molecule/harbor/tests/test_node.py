@@ -3,11 +3,8 @@ the cluster's keys. Runs on both nodes."""
 
 from __future__ import annotations
 
-import time
-
-import pytest
 import yaml
-from harbor_testlib import NODES, SECRETS, SHARE
+from harbor_testlib import SECRETS, SHARE, wait_healthy
 
 testinfra_hosts = ["harbor-node1", "harbor-node2"]
 
@@ -92,14 +89,7 @@ def test_node_uses_the_cluster_keys(host, harbor_dir):
 def test_harbor_comes_back_after_an_engine_restart(host):
     # The unit requires docker: systemd restarts Harbor after the engine, on its own.
     host.check_output("systemctl restart docker.service")
-    address = NODES[host.backend.get_hostname()]
-    probe = f"curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: x' http://{address}:8060/api/systeminfo"
-    for _ in range(60):
-        if host.run(probe).stdout == "200":
-            break
-        time.sleep(1)
-    else:
-        pytest.fail("the node does not answer again after the engine's restart")
+    wait_healthy(host, host.backend.get_hostname())
     assert host.service("harbor.service").is_running
 
 

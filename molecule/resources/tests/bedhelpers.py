@@ -10,6 +10,8 @@ import json
 import os
 import re
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
@@ -68,3 +70,15 @@ def failures(result: subprocess.CompletedProcess) -> str:
     """
     lines = ANSI.sub("", result.stdout + "\n" + result.stderr).splitlines()
     return " ".join(" ".join(line.split()) for line in lines if line.startswith(("fatal: [", "failed: [")))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.5) -> float:
+    """Seconds until `condition()` held; fails the test, naming `what`, after `timeout`."""
+    import pytest  # noqa: PLC0415 - only the verifier's environment has it
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(interval)
+    pytest.fail(f"{what}: not within {timeout} s")

@@ -5,11 +5,9 @@ through the address. The backend is the prepare playbook's STAND-IN for a Harbor
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 
 import pytest
-from bedhelpers import bed_host
+from bedhelpers import bed_host, wait_until
 
 VIP = "10.201.6.100"
 LBS = ["vip-lb1", "vip-lb2"]
@@ -28,18 +26,17 @@ def holders(paused: str = "") -> list[str]:
     ]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float) -> float:
-    """Seconds until `condition` held; fails the test after `timeout`."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.2)
-    pytest.fail(f"not within {timeout} s; holders of {VIP}: {holders()}")
-
-
 def answer_through_vip() -> str:
     return bed_host("vip-node").run(THROUGH_VIP).stdout
+
+
+def held_by(lb: str, paused: str = "", timeout: float = TAKEOVER_BOUND) -> float:
+    """Seconds until `lb` alone holds the address (among the hosts not paused)."""
+    return wait_until(lambda: holders(paused) == [lb], timeout, f"{lb} alone holding {VIP}", 0.2)
+
+
+def reaches_backend() -> bool:
+    return '"node": "vip-node"' in answer_through_vip()
 
 
 def docker(*args: str) -> None:
@@ -49,9 +46,9 @@ def docker(*args: str) -> None:
 @pytest.fixture
 def first_holds_it():
     """Each test starts and ends with vip-lb1, the first peer, holding the address."""
-    wait_until(lambda: holders() == ["vip-lb1"], TAKEOVER_BOUND * 2)
+    held_by("vip-lb1", timeout=TAKEOVER_BOUND * 2)
     yield
-    wait_until(lambda: holders() == ["vip-lb1"], TAKEOVER_BOUND * 2)
+    held_by("vip-lb1", timeout=TAKEOVER_BOUND * 2)
 
 
 def test_keepalived_config_is_private_and_running():
@@ -71,13 +68,13 @@ def test_the_address_moves_when_haproxy_stops_and_comes_back(first_holds_it):
     lb1 = bed_host("vip-lb1")
     lb1.check_output("systemctl stop haproxy.service")
     try:
-        seconds = wait_until(lambda: holders() == ["vip-lb2"], TAKEOVER_BOUND)
+        seconds = held_by("vip-lb2")
         print(f"\nhaproxy stopped on vip-lb1: vip-lb2 holds {VIP} after {seconds:.1f} s")
         assert '"node": "vip-node"' in answer_through_vip()
     finally:
         lb1.check_output("systemctl start haproxy.service")
     # The first peer has the higher priority: it takes the address back once HAProxy runs.
-    wait_until(lambda: holders() == ["vip-lb1"], TAKEOVER_BOUND)
+    held_by("vip-lb1")
     assert '"node": "vip-node"' in answer_through_vip()
 
 
@@ -85,13 +82,13 @@ def test_the_address_moves_when_the_host_hangs(first_holds_it):
     docker("pause", "vip-lb1")
     try:
         # A hung host still has the address configured; what counts is who answers for it.
-        seconds = wait_until(lambda: holders(paused="vip-lb1") == ["vip-lb2"], TAKEOVER_BOUND)
+        seconds = held_by("vip-lb2", paused="vip-lb1")
         print(f"\nvip-lb1 hung: vip-lb2 holds {VIP} after {seconds:.1f} s")
-        seconds = wait_until(lambda: '"node": "vip-node"' in answer_through_vip(), TAKEOVER_BOUND)
+        seconds = wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
         print(f"a client reaches the backend through {VIP} again after {seconds:.1f} s more")
     finally:
         docker("unpause", "vip-lb1")
     # Back: the first peer takes the address again, and clients follow it (only the holder
     # accepts packets for the address, so an answer means they reached vip-lb1).
-    wait_until(lambda: holders() == ["vip-lb1"], TAKEOVER_BOUND)
-    wait_until(lambda: '"node": "vip-node"' in answer_through_vip(), TAKEOVER_BOUND)
+    held_by("vip-lb1")
+    wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
