@@ -3,7 +3,8 @@
 
 For each role under roles/ (entry point `main`):
 - every variable in defaults/main.yml is documented in the spec, and vice versa, except options
-  marked `required: true`, which must have no default (a secret or a site value);
+  marked `required: true` (in `main` or in another entry point), which must have no default (a
+  secret or a site value);
 - every variable starts with the role's name (`harbor_`, `cephfs_client_`...);
 - every option has a type and a description, lists and dicts say their `elements`, and an option
   whose name says it is a secret is `no_log: true`.
@@ -40,12 +41,21 @@ def check_role(role_dir: Path) -> list[str]:
         return [f"{where}: argument_specs has no `main` entry point"]
     options: dict = specs["main"].get("options") or {}
     defaults: dict = load(role_dir / "defaults" / "main.yml")
+    # An option another entry point requires (a secret the whole cluster needs, say) has no
+    # default either.
+    required_elsewhere = {
+        name
+        for entry, spec in specs.items()
+        if entry != "main"
+        for name, opt in ((spec or {}).get("options") or {}).items()
+        if (opt or {}).get("required")
+    }
 
     for name in sorted(set(defaults) - set(options)):
         problems.append(f"{where}: {name} is in defaults/main.yml but not in meta/argument_specs.yml")
     for name, raw in sorted(options.items()):
         opt = raw or {}
-        required = bool(opt.get("required"))
+        required = bool(opt.get("required")) or name in required_elsewhere
         if required and name in defaults:
             problems.append(f"{where}: {name} is required in the spec but has a default")
         if not required and name not in defaults:
