@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Keep every role's meta/argument_specs.yml and defaults/main.yml in step.
 
-For each role under roles/ (entry point `main`):
+For each role under roles/ (entry point `main`; `preflight` for a role without tasks/main.yml):
 - every variable in defaults/main.yml is documented in the spec, and vice versa, except options
   marked `required: true` (in `main` or in another entry point), which must have no default (a
   secret or a site value);
@@ -37,16 +37,18 @@ def check_role(role_dir: Path) -> list[str]:
     if not spec_file.exists():
         return [f"{where}: meta/argument_specs.yml is missing"]
     specs = load(spec_file).get("argument_specs", {})
-    if "main" not in specs:
-        return [f"{where}: argument_specs has no `main` entry point"]
-    options: dict = specs["main"].get("options") or {}
+    # A role without tasks of its own (the cluster model) documents its defaults in `preflight`.
+    reference = "main" if (role_dir / "tasks" / "main.yml").exists() else "preflight"
+    if reference not in specs:
+        return [f"{where}: argument_specs has no `{reference}` entry point"]
+    options: dict = specs[reference].get("options") or {}
     defaults: dict = load(role_dir / "defaults" / "main.yml")
     # An option another entry point requires (a secret the whole cluster needs, say) has no
     # default either.
     required_elsewhere = {
         name
         for entry, spec in specs.items()
-        if entry != "main"
+        if entry != reference
         for name, opt in ((spec or {}).get("options") or {}).items()
         if (opt or {}).get("required")
     }

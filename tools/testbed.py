@@ -277,6 +277,7 @@ def node_image() -> None:
     if image_inputs(NODE_IMAGE) == inputs:
         log(f"{NODE_IMAGE} is up to date")
         return
+    CACHE.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="node.") as ctx:
         (Path(ctx) / "Dockerfile").write_text(dockerfile)
         run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", NODE_IMAGE, ctx])

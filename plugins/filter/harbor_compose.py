@@ -87,6 +87,7 @@ _value:
 """
 
 import copy
+from collections.abc import Mapping
 import posixpath
 
 try:
@@ -167,6 +168,19 @@ def _shared_with(spec: dict) -> set:
     return names
 
 
+def _plain(value):
+    """A copy of an override made of plain dicts, lists and scalars.
+
+    Read item by item rather than deep-copied: Ansible hands filters lazily templated containers,
+    whose values (such as this host's address) must be rendered as they are read.
+    """
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -230,7 +244,7 @@ def harbor_compose(
             if value is None:
                 result["services"][name].pop(key, None)
             else:
-                result["services"][name][key] = copy.deepcopy(value)
+                result["services"][name][key] = _plain(value)
     return result
 
 

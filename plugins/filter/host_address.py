@@ -28,6 +28,12 @@ options:
     description: The play's C(hostvars).
     type: dict
     required: true
+  prefer:
+    description:
+      - The name of a host variable that, when a host sets it, wins over C(cluster_address): an
+        address one role needs apart from the rest of the cluster, such as the address the
+        database sees a node connect from behind NAT (C(mysql_harbor_client_address)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -38,6 +44,10 @@ EXAMPLES = r"""
 - name: This host's address
   ansible.builtin.debug:
     msg: "{{ inventory_hostname | harbor_ha.cluster.host_address(hostvars) }}"
+
+- name: The addresses the database grants Harbor's account to
+  ansible.builtin.debug:
+    msg: "{{ groups['harbor_nodes'] | harbor_ha.cluster.host_address(hostvars, prefer='mysql_harbor_client_address') }}"
 """
 
 RETURN = r"""
@@ -51,15 +61,16 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 
-def _one(host, hostvars) -> str:
+def _one(host, hostvars, prefer: str | None) -> str:
     if not isinstance(host, str) or not host:
         raise AnsibleFilterError(f"host_address: expected an inventory host name, got {host!r}")
     if host not in hostvars:
         raise AnsibleFilterError(f"host_address: {host} is not a host of the inventory")
     variables = hostvars[host]
-    explicit = variables.get("cluster_address")
-    if explicit:
-        return str(explicit)
+    for name in (prefer, "cluster_address"):
+        explicit = variables.get(name) if name else None
+        if explicit:
+            return str(explicit)
     facts = variables.get("ansible_facts") or {}
     address = (facts.get("default_ipv4") or {}).get("address")
     if address:
@@ -70,13 +81,13 @@ def _one(host, hostvars) -> str:
     )
 
 
-def host_address(hosts, hostvars):
+def host_address(hosts, hostvars, prefer: str | None = None):
     """See DOCUMENTATION."""
     if not isinstance(hostvars, Mapping) and not hasattr(hostvars, "__getitem__"):
         raise AnsibleFilterError("host_address: pass the play's hostvars")
     if isinstance(hosts, (list, tuple)):
-        return [_one(host, hostvars) for host in hosts]
-    return _one(hosts, hostvars)
+        return [_one(host, hostvars, prefer) for host in hosts]
+    return _one(hosts, hostvars, prefer)
 
 
 class FilterModule:

@@ -23,8 +23,8 @@ SECRET_MARKERS = [
     re.match(r"fixture-[a-z]+-[0-9A-Za-z]+", FIXTURES[name]).group(0)
     for name in (
         "mysql_admin_password",
-        "mysql_harbor_password",
-        "redis_password",
+        "cluster_db_password",
+        "cluster_redis_password",
         "bundled_db_root_password",
     )
 ]
@@ -45,7 +45,7 @@ def harbor_sql(host, statement: str, *, user: str = "harbor", database: str = "r
     """Run SQL as Harbor's account from `host` over the network; returns testinfra's result."""
     return host.run(
         "MYSQL_PWD=%s mariadb --batch --skip-column-names --host=%s --user=%s %s --execute=%s",
-        FIXTURES["mysql_harbor_password"],
+        FIXTURES["cluster_db_password"],
         DB_ADDRESS,
         user,
         database,

@@ -36,15 +36,17 @@ CASES = {
     "database host not in the inventory, node play": Case(
         "database-client", "mysql_host", {"mysql_host": "database-nowhere"}
     ),
-    "harbor password missing, node play": Case("database-client", "mysql_harbor_password", removed=True),
-    "redis password missing": Case("database-redis", "redis_password", removed=True),
+    "harbor password missing, node play": Case("database-client", "cluster_db_password", removed=True),
+    "redis password missing": Case("database-redis", "cluster_redis_password", removed=True),
     "redis password empty": Case("database-redis", "redis_password", {"redis_password": ""}),
     "redis password upstream Harbor12345": Case(
         "database-redis", "redis_password", {"redis_password": "Harbor12345"}
     ),
-    "redis password with a comma": Case(
-        "database-redis", "redis_password", {"redis_password": "fixture,comma"}
+    "redis password with a line break": Case(
+        "database-redis", "redis_password", {"redis_password": "fixture\nbreak"}
     ),
+    "database port out of range": Case("database-db", "mysql_port", {"cluster_db_port": 70000}),
+    "redis maxmemory not a size": Case("database-redis", "redis_maxmemory", {"redis_maxmemory": "lots"}),
 }
 
 

@@ -43,7 +43,7 @@ def test_wrong_password_is_refused(client):
 
 def test_settings_in_force(redis):
     def config(name):
-        return redis_cli(redis, "CONFIG", "GET", name, password=FIXTURES["redis_password"]).stdout.split(
+        return redis_cli(redis, "CONFIG", "GET", name, password=FIXTURES["cluster_redis_password"]).stdout.split(
             "\n"
         )[1]
 
@@ -62,7 +62,7 @@ def test_rendered_redis_url_works_for_a_real_client(client):
     addr, poolsize, password, database = url_file.content_string.rstrip("\n").split(",")
     host, port = addr.rsplit(":", 1)
     assert (host, port, poolsize, database) == (REDIS_ADDRESS, "6379", "100", "0")
-    assert password == FIXTURES["redis_password"]
+    assert password == FIXTURES["cluster_redis_password"]
     written = redis_cli(
         client,
         "-n",

@@ -8,8 +8,8 @@ from conftest import DB_ADDRESS, assert_no_secret, harbor_sql
 CONVERGE = "molecule/database/converge.yml"
 ROTATED = {
     "mysql_admin_password": "fixture-rotatedadmin-1Ab",
-    "mysql_harbor_password": "fixture-rotatedharbor-2Cd",
-    "redis_password": "fixture-rotatedredis-3Ef",
+    "cluster_db_password": "fixture-rotatedharbor-2Cd",
+    "cluster_redis_password": "fixture-rotatedredis-3Ef",
 }
 
 

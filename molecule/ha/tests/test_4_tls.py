@@ -71,14 +71,13 @@ def tls_files(tmp_path_factory):
 def tls_cluster(tmp_path_factory, tls_files, admin_password):
     inventory = tmp_path_factory.mktemp("tls-inventory") / "sandbox"
     shutil.copytree(INVENTORY, inventory)
+    # The cluster model's facts only: every role follows them (https for Harbor and the clients).
     settings = {
-        "harbor_protocol": "https",
-        "loadbalancer_port": TLS_PORT,
+        "cluster_port": TLS_PORT,
+        "cluster_tls_cert_file": tls_files["cert"],
+        "cluster_tls_key_file": tls_files["key"],
+        "cluster_tls_ca_file": tls_files["ca"],
         "loadbalancer_http_redirect_port": 8080,
-        "loadbalancer_tls_cert_file": tls_files["cert"],
-        "loadbalancer_tls_key_file": tls_files["key"],
-        "registry_client_protocol": "https",
-        "registry_client_ca_file": tls_files["ca"],
     }
     result = ansible_playbook("playbooks/site.yml", inventory=inventory, extra_vars=settings, timeout=1800)
     assert result.returncode == 0, ANSI.sub("", result.stdout)[-4000:]

@@ -25,14 +25,11 @@ CASES = {
         {"harbor_share_path": "/mnt/not-the-share"},
         r"/mnt/not-the-share on harbor-node2 is\s+not a mount point",
     ),
-    # The mysql role's port too: the role refuses a harbor_db_port that differs from it.
-    "database unreachable": (
-        {"harbor_db_port": 3399, "mysql_port": 3399},
-        r"harbor_db_host 10\.201\.5\.11:3399",
-    ),
-    "database account differs from the mysql role's": (
-        {"harbor_db_user": "someone"},
-        r"set harbor_db_name, harbor_db_user, harbor_db_port and harbor_db_password to the same values",
+    "database unreachable": ({"cluster_db_port": 3399}, r"harbor_db_host 10\.201\.5\.11:3399"),
+    # docker would refuse it only when it makes the containers, after the node was stopped.
+    "extra host not an address": (
+        {"harbor_extra_hosts": {"db.example": "not-an-ip"}},
+        r"harbor_extra_hosts maps names to IP addresses: db\.example: not-an-ip",
     ),
     "redis unreachable": ({"harbor_redis_port": 6399}, r"harbor_redis_host 10\.201\.5\.12:6399"),
 }

@@ -53,10 +53,10 @@ def test_adminserver_and_ui_env_point_at_the_external_db_and_redis(host, harbor_
         assert admin["MYSQL_PORT"] == "3306"
         assert admin["MYSQL_USR"] == "harbor"
         assert admin["MYSQL_DATABASE"] == "registry"
-        assert admin["MYSQL_PWD"] == hostvars["mysql_harbor_password"]
+        assert admin["MYSQL_PWD"] == hostvars["cluster_db_password"]
         assert admin["RESET"] == "true"
         ui = env_of(host, f"{harbor_dir}/common/{tree}/ui/env")
-        assert ui["_REDIS_URL"] == f"10.201.5.12:6379,100,{hostvars['redis_password']},0"
+        assert ui["_REDIS_URL"] == f"10.201.5.12:6379,100,{hostvars['cluster_redis_password']},0"
     # The files that hold passwords are readable by root only.
     for path in ("config/adminserver/env", "templates/adminserver/env", "config/ui/env"):
         assert host.file(f"{harbor_dir}/common/{path}").mode == 0o600
