@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Keep every role's meta/argument_specs.yml and defaults/main.yml in step.
 
-For each role under roles/ (entry point `main`; `preflight` for a role without tasks/main.yml):
+For each role under roles/ (entry point `main`; `preflight` for a role without one):
 - every variable in defaults/main.yml is documented in the spec, and vice versa, except options
   marked `required: true` (in `main` or in another entry point), which must have no default (a
   secret or a site value);
@@ -37,8 +37,9 @@ def check_role(role_dir: Path) -> list[str]:
     if not spec_file.exists():
         return [f"{where}: meta/argument_specs.yml is missing"]
     specs = load(spec_file).get("argument_specs", {})
-    # A role without tasks of its own (the cluster model) documents its defaults in `preflight`.
-    reference = "main" if (role_dir / "tasks" / "main.yml").exists() else "preflight"
+    # A role without tasks of its own (the cluster model) has no `main`: its defaults are
+    # documented in `preflight`.
+    reference = "main" if "main" in specs or "preflight" not in specs else "preflight"
     if reference not in specs:
         return [f"{where}: argument_specs has no `{reference}` entry point"]
     options: dict = specs[reference].get("options") or {}

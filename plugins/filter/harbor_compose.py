@@ -87,8 +87,8 @@ _value:
 """
 
 import copy
-from collections.abc import Mapping
 import posixpath
+from collections.abc import Mapping
 
 try:
     from ansible.errors import AnsibleFilterError

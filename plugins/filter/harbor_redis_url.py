@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
-
 DOCUMENTATION = r"""
 name: harbor_redis_url
 short_description: Build Harbor 1.1's C(_REDIS_URL) session store setting
@@ -45,13 +43,14 @@ options:
 EXAMPLES = r"""
 - name: Render the ui environment line
   ansible.builtin.debug:
-    msg: "_REDIS_URL={{ '10.0.0.5' | harbor_ha.cluster.harbor_redis_url(password=redis_password) }}"
+    msg: "_REDIS_URL={{ '10.0.0.5' | harbor_ha.cluster.harbor_redis_url(password=cluster_redis_password) }}"
   # -> _REDIS_URL=10.0.0.5:6379,100,<password>,0
 
 - name: A second database and a smaller pool
   ansible.builtin.debug:
     msg: >-
-      {{ 'fd00::5' | harbor_ha.cluster.harbor_redis_url(password=redis_password, pool_size=20, database=1) }}
+      {{ 'fd00::5' | harbor_ha.cluster.harbor_redis_url(password=cluster_redis_password,
+                                                        pool_size=20, database=1) }}
   # -> [fd00::5]:6379,20,<password>,1
 """
 
@@ -60,6 +59,8 @@ _value:
   description: The value of C(_REDIS_URL), C(host:port,poolsize,password,db).
   type: str
 """
+
+from ansible.errors import AnsibleFilterError
 
 FORBIDDEN_IN_PASSWORD = {
     ",": "a comma (the format's separator: Harbor would cut the password there)",
@@ -101,14 +102,14 @@ def _password(password) -> str:
     if not isinstance(password, str) or password == "":
         raise AnsibleFilterError(
             "harbor_redis_url: the Redis password is missing or empty; Harbor's sessions must go to a "
-            "Redis that requires one (redis_password)"
+            "Redis that requires one (cluster_redis_password)"
         )
     for char, what in FORBIDDEN_IN_PASSWORD.items():
         if char in password:
             raise AnsibleFilterError(
                 f"harbor_redis_url: the Redis password contains {what}. Harbor 1.1's _REDIS_URL "
                 "(host:port,poolsize,password,db) cannot express it: choose a Redis password "
-                "(redis_password) without it."
+                "(cluster_redis_password) without it."
             )
     return password
 

@@ -5,11 +5,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from ansible.errors import AnsibleFilterError
-
 DOCUMENTATION = r"""
 name: harbor_schema_body
 short_description: Strip the drop/create/use prologue of Harbor's schema, refuse other database-level SQL
@@ -46,6 +41,11 @@ _value:
   description: The schema after its prologue (leading whitespace removed, everything else as it was).
   type: str
 """
+
+import re
+from dataclasses import dataclass
+
+from ansible.errors import AnsibleFilterError
 
 IDENT = r"(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)"
 PROLOGUE = (

@@ -12,9 +12,9 @@ version_added: 0.2.0
 author: harbor_ha.cluster contributors
 description:
   - Returns the host's C(cluster_address) when the inventory sets one, else the address of its
-    default IPv4 route from its facts. This is the one rule of the collection for "the address
-    of host X": the load balancer's backends, the database's grants and the nodes' Redis and
-    database endpoints all come from it.
+    default IPv4 route from its facts. This is the one rule of the collection for the address of
+    a host, which the load balancer's backends, the database's grants and the nodes' Redis and
+    database endpoints all come from.
   - Fails with a message naming the host and the fix when neither is known (the host's facts
     were not gathered, for instance when it is outside C(--limit) and the playbook did not ask
     it by delegation as site.yml does).
@@ -30,8 +30,8 @@ options:
     required: true
   prefer:
     description:
-      - The name of a host variable that, when a host sets it, wins over C(cluster_address): an
-        address one role needs apart from the rest of the cluster, such as the address the
+      - The name of a host variable that, when a host sets it, wins over C(cluster_address), for
+        an address one role needs apart from the rest of the cluster, such as the address the
         database sees a node connect from behind NAT (C(mysql_harbor_client_address)).
     type: str
 """
@@ -47,7 +47,9 @@ EXAMPLES = r"""
 
 - name: The addresses the database grants Harbor's account to
   ansible.builtin.debug:
-    msg: "{{ groups['harbor_nodes'] | harbor_ha.cluster.host_address(hostvars, prefer='mysql_harbor_client_address') }}"
+    msg: >-
+      {{ groups['harbor_nodes']
+         | harbor_ha.cluster.host_address(hostvars, prefer='mysql_harbor_client_address') }}
 """
 
 RETURN = r"""

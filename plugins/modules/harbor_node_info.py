@@ -15,7 +15,7 @@ description:
     of the cluster, namely whether the share is mounted (as CephFS) and how full it is, whether the
     node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
     database and Redis accept connections from the node.
-  - A broken part is reported, not raised: the module fails only on bad parameters.
+  - A broken part is reported, not raised; the module fails only on bad parameters.
 options:
   share_path:
     description: The shared CephFS mount point.

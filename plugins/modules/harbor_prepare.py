@@ -4,24 +4,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.harbor_ha.cluster.plugins.module_utils.harbor_prepare import (
-    SECRET_KEYS,
-    ClusterInputs,
-    PrepareError,
-    apply_settings,
-    check_secret_key,
-    config_directories,
-    config_files,
-    parse_harbor_cfg,
-    proxy_https,
-)
-
 DOCUMENTATION = r"""
 ---
 module: harbor_prepare
@@ -176,6 +158,23 @@ ui_url:
   sample: http://registry.example.com:8060
 """
 
+import os
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.harbor_prepare import (
+    SECRET_KEYS,
+    ClusterInputs,
+    PrepareError,
+    apply_settings,
+    check_secret_key,
+    config_directories,
+    config_files,
+    parse_harbor_cfg,
+    proxy_https,
+)
 
 ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True},

@@ -16,7 +16,7 @@ description:
   - Several hosts may stage and publish at the same time on a shared file system (CephFS, NFS);
     the rename is atomic, so exactly one of them wins and every host then reads the same O(dest).
     This is how a cluster makes its key material once without a lock service.
-  - An empty O(dest) directory counts as not published: the rename replaces it.
+  - An empty O(dest) directory counts as not published, and the rename replaces it.
 options:
   staging:
     description: The staged directory, on the same file system as O(dest).

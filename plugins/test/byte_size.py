@@ -11,7 +11,7 @@ version_added: 0.2.0
 short_description: Is the value a size (digits and an optional k, m or g, with an optional b)
 description:
   - True for digits followed by nothing or C(k), C(m) or C(g), optionally with C(b), in any
-    case: what docker's log options (C(max-size)) and Redis' C(maxmemory) take.
+    case, which is what docker's log options (C(max-size)) and Redis' C(maxmemory) take.
 options:
   _input:
     description: The value to test.

@@ -11,8 +11,8 @@ version_added: 0.2.0
 short_description: Is the value a password Harbor's installers ship
 description:
   - True for the passwords Harbor's installers ship in harbor.cfg and harbor.yml (the admin's
-    and the database's). Every secret of the collection is checked with it: the list lives here
-    only.
+    and the database's). Every secret of the collection is checked with it, and the list lives
+    here only.
 options:
   _input:
     description: The value to test.

@@ -43,9 +43,9 @@ def test_wrong_password_is_refused(client):
 
 def test_settings_in_force(redis):
     def config(name):
-        return redis_cli(redis, "CONFIG", "GET", name, password=FIXTURES["cluster_redis_password"]).stdout.split(
-            "\n"
-        )[1]
+        return redis_cli(
+            redis, "CONFIG", "GET", name, password=FIXTURES["cluster_redis_password"]
+        ).stdout.split("\n")[1]
 
     assert config("protected-mode") == "yes"
     assert config("maxmemory") == str(256 * 1024 * 1024)

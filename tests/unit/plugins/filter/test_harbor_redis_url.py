@@ -37,7 +37,7 @@ def test_ipv6_is_bracketed_for_go():
 def test_inexpressible_password_is_refused_without_echoing_it(password, what):
     with pytest.raises(AnsibleFilterError, match=what) as err:
         harbor_redis_url("10.0.0.5", password=password)
-    assert "redis_password" in str(err.value)
+    assert "cluster_redis_password" in str(err.value)
     assert password not in str(err.value)
 
 
