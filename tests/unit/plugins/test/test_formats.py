@@ -1,4 +1,4 @@
-"""The format tests the roles' preflight checks share: port, haproxy_duration, byte_size, published_default."""
+"""The format tests the roles' preflight checks share."""
 
 import pytest
 
