@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: harbor_compose
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Rewrite Harbor's docker-compose file for a node of an HA cluster
 description:
@@ -149,7 +149,7 @@ def _volume(entry, service: str, data_dir: str, log_dir: str):
 
 def _without(refs, removed: set, service: str, key: str):
     if isinstance(refs, list):
-        return [r for r in refs if str(r).split(":")[0] not in removed]
+        return [r for r in refs if str(r).split(":", maxsplit=1)[0] not in removed]
     if isinstance(refs, dict):
         return {k: v for k, v in refs.items() if k not in removed}
     return _fail(f"service {service!r} has a {key} of an unknown form: {refs!r}")
@@ -188,7 +188,7 @@ def _as_list(value) -> list:
 def _container_port(mapping) -> int:
     if isinstance(mapping, dict):
         return int(mapping["target"])
-    text = str(mapping).split("/")[0]
+    text = str(mapping).split("/", maxsplit=1)[0]
     return int(text.rsplit(":", 1)[-1])
 
 

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: harbor_redis_url
 short_description: Build Harbor 1.1's C(_REDIS_URL) session store setting
 version_added: 0.1.0
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 description:
   - Harbor 1.1's ui keeps its sessions in Redis when the environment variable C(_REDIS_URL) is set.
     beego, the framework it runs on, reads that value as C(host:port,poolsize,password,db) and splits

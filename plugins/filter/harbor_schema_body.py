@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: harbor_schema_body
 short_description: Strip the drop/create/use prologue of Harbor's schema, refuse other database-level SQL
 version_added: 0.1.0
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 description:
   - Harbor's C(registry.sql) begins with C(drop database if exists registry; create database registry ...;
     use registry;). Fed to a server as is, it wipes an existing registry. This filter returns the text

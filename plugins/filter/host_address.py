@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: host_address
 short_description: The address of an inventory host as the rest of the cluster reaches it
 version_added: 0.2.0
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 description:
   - Returns the host's C(cluster_address) when the inventory sets one, else the address of its
     default IPv4 route from its facts. This is the one rule of the collection for the address of

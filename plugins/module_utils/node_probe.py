@@ -12,7 +12,8 @@ import hashlib
 import os
 import socket
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 # As the share guard (role cephfs_client, _cephfs_client_fstypes) accepts them.
 CEPH_TYPES = ("ceph", "fuse.ceph-fuse")
@@ -63,9 +64,10 @@ def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict
     """{'status': HTTP status or None, 'error': text or None} of a GET."""
     if not url.startswith(("http://", "https://")):
         return {"status": None, "error": f"not an http(s) URL: {url}"}
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})  # noqa: S310 - checked above
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - checked above
+        with open_url(
+            url, headers={"Host": host} if host else {}, timeout=timeout, follow_redirects="none"
+        ) as resp:
             return {"status": resp.status, "error": None}
     except urllib.error.HTTPError as exc:
         return {"status": exc.code, "error": None}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: cephfs_directory
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Make a directory in a CephFS, with its mode and owner, without mounting it
 description:
@@ -16,6 +16,7 @@ description:
   - Use it with an administrative client to prepare the sub-path a restricted client will mount
     (a client made with C(ceph fs authorize) for C(/harbor) cannot create C(/harbor) itself).
 extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
   - harbor_ha.cluster.cephfs
 options:
   path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: cephfs_info
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Check CephFS monitors, credentials and a path before mounting
 description:
@@ -20,6 +20,7 @@ description:
   - A refused key, an unknown file system or a cluster without an active MDS fails the module;
     the result then carries RV(reason) so that a caller can name the input to fix.
 extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
   - harbor_ha.cluster.cephfs
 options:
   path:

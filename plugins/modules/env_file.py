@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: env_file
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Set or remove keys in a KEY=VALUE file
 description:
@@ -45,6 +45,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
   - ansible.builtin.files
 attributes:
   check_mode:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: haproxy_servers_info
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Read the state of HAProxy's backend servers
 description:
@@ -16,6 +16,8 @@ description:
     such as V(UP 1/2)), last health-check result and traffic counters.
   - Optionally waits until given servers reach a status, which is how a rolling restart knows a
     node is back in service.
+extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
 options:
   socket:
     description: Path of HAProxy's admin socket (C(stats socket ... level admin)).

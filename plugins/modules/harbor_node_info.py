@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: harbor_node_info
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Report the state of a Harbor node
 description:
@@ -16,6 +16,8 @@ description:
     node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
     database and Redis accept connections from the node.
   - A broken part is reported, not raised; the module fails only on bad parameters.
+extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
 options:
   share_path:
     description: The shared CephFS mount point.
@@ -130,7 +132,7 @@ def main() -> None:
             "share_path": {"type": "path", "required": True},
             "proxy_url": {"type": "str", "required": True},
             "host_header": {"type": "str", "required": True},
-            "key_files": {"type": "list", "elements": "path", "default": []},
+            "key_files": {"type": "list", "elements": "path", "default": [], "no_log": False},
             "endpoints": {
                 "type": "list",
                 "elements": "dict",

@@ -24,7 +24,9 @@ description:
     C(common/config), which is rendered again on every run.
   - Notary (C(prepare --with-notary)) is not supported; C(WITH_NOTARY) is rendered C(False).
 author:
-  - harbor_ha.cluster contributors
+  - harbor_ha.cluster contributors (@harbor-ha)
+extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
 options:
   path:
     description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: publish_once
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Publish a staged directory on shared storage exactly once
 description:
@@ -17,6 +17,8 @@ description:
     the rename is atomic, so exactly one of them wins and every host then reads the same O(dest).
     This is how a cluster makes its key material once without a lock service.
   - An empty O(dest) directory counts as not published, and the rename replaces it.
+extends_documentation_fragment:
+  - harbor_ha.cluster.attributes
 options:
   staging:
     description: The staged directory, on the same file system as O(dest).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: byte_size
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.2.0
 short_description: Is the value a size (digits and an optional k, m or g, with an optional b)
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: haproxy_duration
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.2.0
 short_description: Is the value an HAProxy time (digits and an optional unit)
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: ip_address
-author: harbor_ha.cluster contributors
+author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.1.0
 short_description: Is the value an IPv4 or IPv6 address
 description:

@@ -84,18 +84,40 @@ def lb_on_node1(groups):
     groups["harbor_lb"]["hosts"]["sandbox-harbor1"] = None
 
 
+def same_address(groups):
+    for node in ("sandbox-harbor1", "sandbox-harbor2"):
+        groups["harbor_nodes"]["hosts"][node] = {"cluster_address": "10.201.10.21"}
+
+
+# On the sandbox's real hosts, a few of the bad-input cases tests/unit/playbooks/test_site_preflight.py
+# runs against local ones: each stops site.yml in its first play, every host unchanged.
 BAD_INVENTORIES = {
     "no Harbor group": (without("harbor_nodes"), {}, r"no host in the group harbor_nodes"),
     "no load balancer": (without("harbor_lb"), {}, r"no host in the group harbor_lb"),
-    "LB port = a node's proxy port on one host": (
+    "LB port = the nodes' proxy port on one host": (
         lb_on_node1,
-        {"loadbalancer_port": 8060},
-        r"Port clash on sandbox-harbor1",
+        {"cluster_port": 8060},
+        r"sandbox-harbor1 is a load balancer and a Harbor node: cluster_port and cluster_node_port",
     ),
     "TLS half configured": (
         lambda groups: None,
-        {"loadbalancer_tls_cert_file": "/etc/hosts"},
-        r"TLS is half configured",
+        {"cluster_tls_cert_file": "/etc/hosts"},
+        r"TLS at the load balancer needs both cluster_tls_cert_file and cluster_tls_key_file",
+    ),
+    "a role's copy of a cluster fact": (
+        lambda groups: None,
+        {"harbor_proxy_port": 8070},
+        r"set cluster_node_port instead of harbor_proxy_port",
+    ),
+    "two nodes on one address": (
+        same_address,
+        {},
+        r"Harbor nodes share an address: sandbox-harbor1 and sandbox-harbor2 at 10\.201\.10\.21",
+    ),
+    "a port that is no port": (
+        lambda groups: None,
+        {"cluster_node_port": 70000},
+        r"cluster_node_port \(70000\)",
     ),
 }
 
