@@ -7,18 +7,12 @@ import hashlib
 import hmac
 import re
 import subprocess
-from pathlib import Path
 
-import pytest
-import yaml
-from bedhelpers import ANSI, bed_host
+from bedhelpers import ANSI, host_fixture, scenario_fixtures
 
-SCENARIO = Path(__file__).resolve().parents[1]
 CONVERGE = "molecule/postgresql/converge.yml"
-# The inventory's test fixtures (passwords, the pool size), from molecule.yml.
-FIXTURES = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]["group_vars"][
-    "all"
-]
+# The inventory's test fixtures (passwords, the pool size).
+FIXTURES = scenario_fixtures()
 DB = "postgresql-db"
 NODE = "postgresql-node"
 OUTSIDER = "postgresql-outsider"
@@ -47,14 +41,9 @@ def secret_marker(value: str) -> str:
 SECRET_MARKERS = [secret_marker(HARBOR_PASSWORD), secret_marker(ADMIN_PASSWORD)]
 
 
-def host_fixture(name: str):
-    """A session fixture for one test host, named in the tests after its role in the scenario."""
-    return pytest.fixture(scope="session", name=name.removeprefix("postgresql-"))(lambda: bed_host(name))
-
-
-db = host_fixture(DB)
-node = host_fixture(NODE)
-outsider = host_fixture(OUTSIDER)
+db = host_fixture(DB, "postgresql-")
+node = host_fixture(NODE, "postgresql-")
+outsider = host_fixture(OUTSIDER, "postgresql-")
 
 
 def admin_sql(db, statement: str) -> str:

@@ -27,6 +27,22 @@ def bed_host(name: str):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
+def host_fixture(name: str, prefix: str):
+    """A session fixture for the test host `name`, named after its role in the scenario (the
+    name without `prefix`): `db = host_fixture("postgresql-db", "postgresql-")` in a conftest."""
+    import pytest  # noqa: PLC0415 - only the verifier's environment has it
+
+    return pytest.fixture(scope="session", name=name.removeprefix(prefix))(lambda: bed_host(name))
+
+
+def scenario_fixtures() -> dict:
+    """The scenario's test fixtures: the group_vars of `all` in its molecule.yml."""
+    import yaml  # noqa: PLC0415 - only the verifier's environment has it
+
+    molecule_yml = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "molecule.yml"
+    return yaml.safe_load(molecule_yml.read_text())["provisioner"]["inventory"]["group_vars"]["all"]
+
+
 def ansible_playbook(
     playbook: str | Path,
     *args: str,
