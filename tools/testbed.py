@@ -63,7 +63,7 @@ SANDBOX_GENERATED = SANDBOX / "group_vars" / "all" / "generated.yml"
 SANDBOX_SCENARIO = "ha"
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke", "cephfs", "database", "installer", "harbor", "vip", "ha"]
+SCENARIOS = ["smoke", "cephfs", "database", "postgresql", "installer", "harbor", "vip", "ha"]
 
 
 class BedError(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,6 +25,22 @@ def bed_host(name: str):
     import testinfra  # noqa: PLC0415 - only the verifier's environment has it
 
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def host_fixture(name: str, prefix: str):
+    """A session fixture for the test host `name`, named after its role in the scenario (the
+    name without `prefix`): `db = host_fixture("postgresql-db", "postgresql-")` in a conftest."""
+    import pytest  # noqa: PLC0415 - only the verifier's environment has it
+
+    return pytest.fixture(scope="session", name=name.removeprefix(prefix))(lambda: bed_host(name))
+
+
+def scenario_fixtures() -> dict:
+    """The scenario's test fixtures: the group_vars of `all` in its molecule.yml."""
+    import yaml  # noqa: PLC0415 - only the verifier's environment has it
+
+    molecule_yml = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "molecule.yml"
+    return yaml.safe_load(molecule_yml.read_text())["provisioner"]["inventory"]["group_vars"]["all"]
 
 
 def ansible_playbook(
@@ -52,6 +69,39 @@ def ansible_playbook(
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
     return subprocess.run(cmd, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+
+
+def inventory_copy(
+    directory: Path,
+    *,
+    without: tuple[str, ...] = (),
+    groups: dict[str, list[str]] | None = None,
+    host_vars: dict[str, dict] | None = None,
+) -> Path:
+    """A copy of the scenario's inventory in `directory`, for a run with other input: its
+    group_vars without the variables in `without`, the groups in `groups` holding exactly those
+    hosts, and `host_vars` added to their hosts. Returns the path to give `ansible_playbook`."""
+    import yaml  # noqa: PLC0415 - only the verifier's environment has it
+
+    source = Path(os.environ["MOLECULE_INVENTORY_FILE"])
+    copy = directory / "inventory"
+    shutil.copytree(source.parent, copy)
+    group_vars = copy / "group_vars" / "all"
+    values = yaml.safe_load(group_vars.read_text())
+    for name in without:
+        del values[name]
+    group_vars.write_text(yaml.safe_dump(values))
+    inventory = yaml.safe_load((copy / source.name).read_text())
+    hosts = inventory["all"]["hosts"]
+    for host, variables in (host_vars or {}).items():
+        hosts[host] = {**hosts[host], **variables}
+    for group, members in (groups or {}).items():
+        inventory[group] = {"hosts": {host: hosts[host] for host in members}}
+    for group in inventory.values():
+        if group is not inventory["all"] and group.get("hosts"):
+            group["hosts"] = {host: hosts[host] for host in group["hosts"]}
+    (copy / source.name).write_text(yaml.safe_dump(inventory))
+    return copy / source.name
 
 
 def recap(result: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
