@@ -64,10 +64,10 @@ def test_test_runs_every_stage_and_reports_failure(monkeypatch, capsys):
         raise subprocess.CalledProcessError(1, ["pytest"])
 
     monkeypatch.setattr(testbed, "unit", failing_unit)
-    monkeypatch.setattr(testbed, "build", lambda: ran.append("build"))
+    monkeypatch.setattr(testbed, "sanity", lambda: ran.append("build and sanity"))
     monkeypatch.setattr(testbed, "scenario", ran.append)
     assert testbed.test(["smoke", "ha"]) == 1
-    assert ran == ["setup", "lint", "unit", "build", "smoke", "ha"]
+    assert ran == ["setup", "lint", "unit", "build and sanity", "smoke", "ha"]
     out = capsys.readouterr().out
     assert "stage timings" in out
     assert "unit" in out and "FAILED" in out
