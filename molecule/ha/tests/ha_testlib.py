@@ -26,14 +26,20 @@ NODES = {f"{TOPOLOGY}-harbor{n}": f"{SUBNET}.{20 + n}" for n in range(1, 5)}
 PROXY_PORT = 8060
 IMAGE = f"{REGISTRY}/library/ha-probe:1"
 
+# The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (the
+# load balancer replays a stalled pull request on the other node after 1 s).
+MAX_FAILED_PULLS = 0
+MAX_PULL_SECONDS = 3.0
+
 # Reads the load balancer's server states through its admin socket (run with python3 on the LB).
 _SHOW_STAT = """
-import csv, io, json, socket
+import csv, io, json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")
 data = b"".join(iter(lambda: s.recv(65536), b"")).decode()
 rows = csv.DictReader(io.StringIO(data[2:]))
-print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0)}
-                  for r in rows if r["pxname"] == "be_harbor_pull" and r["type"] == "2"}))
+print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0),
+                                "current": int(r["scur"] or 0), "address": r["addr"]}
+                  for r in rows if r["pxname"] == sys.argv[1] and r["type"] == "2"}))
 """
 
 
@@ -46,9 +52,10 @@ def on(host: str, command: str, check: bool = True, timeout: float = 120) -> sub
     return docker("exec", host, "sh", "-c", command, check=check, timeout=timeout)
 
 
-def lb_servers() -> dict[str, dict]:
-    """{node: {status, sessions}} as the load balancer sees them."""
-    return json.loads(on(LB, f"python3 -c '{_SHOW_STAT}'").stdout)
+def lb_servers(backend: str = "be_harbor_pull") -> dict[str, dict]:
+    """{node: {status, sessions, current, address}} in `backend` as the load balancer sees them
+    (sessions: total so far; current: open now; address: address:port)."""
+    return json.loads(on(LB, f"python3 -c '{_SHOW_STAT}' {backend}").stdout)
 
 
 def wait_for_lb(node: str, status: str, timeout: float = 90) -> float:
@@ -149,6 +156,101 @@ class PullLoop:
             f"{name}: {len(self.results)} pulls, {self.failed} failed, slowest {self.slowest:.2f} s, "
             f"detection window {window:.2f} s"
         )
+
+
+@dataclass
+class LbTimeline:
+    """Samples every node's status at the load balancer in a thread, until stopped:
+    [(monotonic time, {node: status})]."""
+
+    samples: list[tuple[float, dict[str, str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            states = {node: server["status"] for node, server in lb_servers().items()}
+            self.samples.append((time.monotonic(), states))
+            time.sleep(0.2)
+
+    def __enter__(self) -> LbTimeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def out_of_rotation(self, node: str) -> list[tuple[float, float]]:
+        """The periods (first, last sample) in which `node` was drained or in maintenance."""
+        periods: list[list[float]] = []
+        inside = False
+        for when, states in self.samples:
+            out = states.get(node, "").startswith(("DRAIN", "MAINT"))
+            if out and inside:
+                periods[-1][1] = when
+            elif out:
+                periods.append([when, when])
+            inside = out
+        return [(first, last) for first, last in periods]
+
+
+def unit_started(host: str, unit: str) -> float:
+    """When `unit` last became active on `host`, on this machine's monotonic clock (the
+    containers share its kernel, so systemd's monotonic timestamps compare with time.monotonic())."""
+    value = on(host, f"systemctl show {unit} --property=ActiveEnterTimestampMonotonic --value").stdout
+    return int(value) / 1e6
+
+
+# A blob upload as docker push sends it (one PATCH, chunked), endless and slow: it stays in flight
+# on its node until something cuts it. $1: the admin's password.
+_SLOW_UPLOAD = f"""
+set -e
+url=http://{REGISTRY} repository=library/ha-slow
+scope="service=harbor-registry&scope=repository:$repository:push"
+token=$(curl -sf -u "admin:$1" "$url/service/token?$scope" \\
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+auth="Authorization: Bearer $token"
+location=$(curl -sf -o /dev/null -D - -X POST -H "$auth" "$url/v2/$repository/blobs/uploads/" \\
+  | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p')
+case "$location" in http*) ;; *) location="$url$location" ;; esac
+head -c 500000000 /dev/zero | curl -sS -f --limit-rate 20k -X PATCH -T - \\
+  -H 'Content-Type: application/octet-stream' -H "$auth" "$location"
+"""
+
+
+class SlowUpload:
+    """A slow push in flight through the load balancer (in a thread): `node` is the node it went
+    to, `result` the upload's end (a cut upload fails)."""
+
+    def __init__(self, password: str) -> None:
+        self.result: subprocess.CompletedProcess | None = None
+        self._thread = threading.Thread(
+            target=lambda: setattr(
+                self,
+                "result",
+                docker("exec", CLIENT, "sh", "-c", _SLOW_UPLOAD, "sh", password, check=False, timeout=1800),
+            ),
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [n for n, s in lb_servers("be_harbor_write").items() if s["current"]]
+            if busy:
+                self.node = busy[0]
+                return
+            if self.result is not None:
+                raise AssertionError(f"the slow upload ended at once: {self.result.stderr[-1000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"no upload in flight at the load balancer: {lb_servers('be_harbor_write')}")
+
+    def wait(self, timeout: float = 120) -> subprocess.CompletedProcess:
+        self._thread.join(timeout=timeout)
+        assert self.result is not None, f"the slow upload to {self.node} is still in flight"
+        return self.result
 
 
 def edit_hosts(inventory: Path, change) -> None:

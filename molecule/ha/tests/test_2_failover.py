@@ -7,14 +7,22 @@ import time
 
 import pytest
 from bedhelpers import ANSI, ansible_playbook
-from ha_testlib import INVENTORY, PullLoop, docker, lb_servers, on, pull_once, push_once, wait_for_lb
+from ha_testlib import (
+    INVENTORY,
+    MAX_FAILED_PULLS,
+    MAX_PULL_SECONDS,
+    PullLoop,
+    docker,
+    lb_servers,
+    on,
+    pull_once,
+    push_once,
+    wait_for_lb,
+)
 
 NODE = "sandbox-harbor2"
 SHARE = "/mnt/cephfs/harbor"
-# The bounds the tests hold the cluster to. Target: no failed pull, and no pull stalled over 3 s
-# (the load balancer replays a stalled pull request on the other node after 1 s).
-MAX_FAILED_PULLS = 0
-MAX_PULL_SECONDS = 3.0
+# The bounds of a failure (the pulls' are ha_testlib's).
 MAX_DETECTION_SECONDS = 10.0
 MAX_REJOIN_SECONDS = 120.0
 
@@ -107,7 +115,12 @@ def test_rolling_restart_loses_no_pull_and_no_push(pushed):
     output = ANSI.sub("", result.stdout)
     assert result.returncode == 0, output[-3000:]
     # Both nodes went through a restart while the loops ran.
-    assert output.count("TASK [harbor_ha.cluster.harbor : Restart Harbor]") == 2
+    assert (
+        output.count(
+            "TASK [harbor_ha.cluster.harbor : Restart Harbor, or the engine or the share it runs on]"
+        )
+        == 2
+    )
     print(
         f"rolling restart: {pulls.report('pulls', 0)}; {len(pushes.results)} pushes, {pushes.failed} failed"
     )
