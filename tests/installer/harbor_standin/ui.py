@@ -20,17 +20,8 @@ from typing import ClassVar
 import redis
 
 from harbor_standin import core
-from harbor_standin.service import (
-    Database,
-    Handler,
-    adminserver_client,
-    app_port,
-    described,
-    fatal,
-    log,
-    log_environment,
-    serve,
-)
+from harbor_standin.service import Database, adminserver_client, app_port, log_environment
+from harbor_standin.web import Handler, described, fatal, log, serve
 
 ADMIN_USER_ID = 1
 PRIVATE_KEY = Path("/etc/ui/private_key.pem")
