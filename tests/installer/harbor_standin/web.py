@@ -7,6 +7,7 @@ import json
 import signal
 import socket
 import sys
+import threading
 import time
 import urllib.parse
 from http.cookies import SimpleCookie
@@ -27,6 +28,26 @@ def fatal(message: str) -> None:
 def described(name: str, value: str) -> str:
     """How a secret appears in a log line: whether it is set and its length, never its value."""
     return f"{name} set ({len(value)} chars)" if value else f"{name} EMPTY"
+
+
+# Harbor's auth.Login (src/ui/auth in 1.1, src/core/auth in 2.x): frozenTime after a failed login.
+FROZEN_SECONDS = 1.5
+
+
+class LoginLock:
+    """A principal whose login failed is refused without a check for the next FROZEN_SECONDS."""
+
+    def __init__(self):
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def locked(self, principal: str) -> bool:
+        with self._lock:
+            return self._until.get(principal, 0.0) > time.monotonic()
+
+    def lock(self, principal: str) -> None:
+        with self._lock:
+            self._until[principal] = time.monotonic() + FROZEN_SECONDS
 
 
 def wait_tcp(host: str, port: int, timeout: int = 60, interval: int = 2) -> None:
