@@ -140,8 +140,8 @@ def token_keys() -> dict[str, bytes]:
 def prepare_run(tmp_path, fake_htpasswd, token_keys):
     """prepare_run(files, version, fresh=False): a prepare tree; `fresh` leaves the key set to prepare."""
 
-    def make(files: dict[str, bytes], version: str, fresh: bool = False) -> PrepareRun:
-        return PrepareRun(tmp_path / f"run-{version}", files, version, None if fresh else token_keys)
+    def make(files: dict[str, bytes], version: str, fresh: bool = False, name: str = "run") -> PrepareRun:
+        return PrepareRun(tmp_path / f"{name}-{version}", files, version, None if fresh else token_keys)
 
     return make
 
