@@ -298,16 +298,7 @@ def validate(spec: dict, definition: str, instance) -> None:
         assert set(instance) <= set(properties), set(instance) - set(properties)
 
 
-SETTINGS = {
-    "auth_mode": "db_auth",
-    "primary_auth_mode": False,
-    "self_registration": False,
-    "banner_message": "",
-    "project_creation_restriction": "everyone",
-    "read_only": False,
-    "notification_enable": True,
-    "ext_endpoint": "http://10.0.0.1",
-}
+SETTINGS = {**rules.SETTINGS, "ext_endpoint": "http://10.0.0.1"}
 
 
 @pytest.mark.parametrize("version", VERSIONS)

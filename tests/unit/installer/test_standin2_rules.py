@@ -220,16 +220,7 @@ def test_csrf_applies_where_harbors_skipper_says(path, session, applies):
 
 
 def test_systeminfo_hides_the_protected_part_from_anonymous_callers():
-    cfg = {
-        "auth_mode": "db_auth",
-        "primary_auth_mode": False,
-        "self_registration": False,
-        "banner_message": "",
-        "project_creation_restriction": "everyone",
-        "read_only": False,
-        "notification_enable": True,
-        "ext_endpoint": "http://10.0.0.1:8080",
-    }
+    cfg = {**rules.SETTINGS, "ext_endpoint": "http://10.0.0.1:8080"}
     assert set(rules.general_info(cfg, None)) == {
         "auth_mode",
         "primary_auth_mode",

@@ -35,7 +35,7 @@ import psycopg2.extras
 import redis
 
 from harbor_standin import core as harbor1
-from harbor_standin.harbor2 import migrate, rules
+from harbor_standin.harbor2 import clients, migrate, rules
 from harbor_standin.web import FROZEN_SECONDS, Handler, LoginLock, described, fatal, log, serve, wait_tcp
 
 PRIVATE_KEY = Path("/etc/core/private_key.pem")
@@ -59,16 +59,6 @@ HOP_BY_HOP = {
 PROJECT_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 REPOSITORY_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
 PROJECT_PATH = re.compile(r"^/api/v2\.0/projects/(?P<key>[^/]+)$")
-# The configuration core serves from its defaults (Harbor keeps these in the database).
-SETTINGS = {
-    "auth_mode": "db_auth",
-    "primary_auth_mode": False,
-    "self_registration": False,
-    "banner_message": "",
-    "project_creation_restriction": "everyone",
-    "read_only": False,
-    "notification_enable": True,
-}
 
 
 @dataclass
@@ -99,15 +89,7 @@ class Database:
     """One PostgreSQL session shared by the request threads (Harbor's pool, simplified)."""
 
     def __init__(self, env: dict[str, str]):
-        self.settings = {
-            "host": env["POSTGRESQL_HOST"],
-            "port": int(env.get("POSTGRESQL_PORT") or 5432),
-            "user": env["POSTGRESQL_USERNAME"],
-            "password": env.get("POSTGRESQL_PASSWORD", ""),
-            "dbname": env["POSTGRESQL_DATABASE"],
-            "sslmode": env.get("POSTGRESQL_SSLMODE") or "disable",
-            "connect_timeout": 10,
-        }
+        self.settings = clients.postgres_settings(env, "POSTGRESQL_", clients.CORE_DATABASE)
         self._lock = threading.Lock()
         self._conn = None
 
@@ -139,15 +121,7 @@ class Sessions:
     """beego sessions with Harbor's provider: the `sid` key in Redis, 60 minutes of life."""
 
     def __init__(self, url: str):
-        settings = rules.parse_redis_url(url)
-        self.redis = redis.Redis(
-            host=settings.host,
-            port=settings.port,
-            db=settings.db,
-            password=settings.password or None,
-            socket_timeout=5,
-            decode_responses=True,
-        )
+        self.redis = clients.redis_client(url)
         self.redis.ping()
 
     def get(self, sid: str) -> dict:
@@ -490,7 +464,7 @@ def make_handler(harbor: Harbor) -> type[Handler]:
                     "storage_provider": harbor.env.get("REGISTRY_STORAGE_PROVIDER_NAME", "filesystem"),
                     "now": datetime.now(UTC),
                 }
-            cfg = {**SETTINGS, "ext_endpoint": harbor.env.get("EXT_ENDPOINT", "")}
+            cfg = {**rules.SETTINGS, "ext_endpoint": harbor.env.get("EXT_ENDPOINT", "")}
             self.send_json(rules.general_info(cfg, protected))
 
         def current_user(self) -> None:

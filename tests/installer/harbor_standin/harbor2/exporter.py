@@ -17,7 +17,7 @@ from typing import ClassVar
 import psycopg2
 import redis
 
-from harbor_standin.harbor2 import rules
+from harbor_standin.harbor2 import clients
 from harbor_standin.harbor2.jobservice import key_prefix
 from harbor_standin.web import Handler, described, fatal, log, serve
 
@@ -33,30 +33,14 @@ def family(name: str, text: str, samples: list[tuple[dict, float]]) -> str:
 def main() -> None:
     env = dict(os.environ)
     log("INFO", "STAND-IN harbor-exporter (tests only)")
-    database = {
-        "host": env["HARBOR_DATABASE_HOST"],
-        "port": int(env.get("HARBOR_DATABASE_PORT") or 5432),
-        "user": env["HARBOR_DATABASE_USERNAME"],
-        "password": env.get("HARBOR_DATABASE_PASSWORD", ""),
-        "dbname": env["HARBOR_DATABASE_DBNAME"],
-        "sslmode": env.get("HARBOR_DATABASE_SSLMODE") or "disable",
-        "connect_timeout": 10,
-    }
+    database = clients.postgres_settings(env, "HARBOR_DATABASE_", clients.EXPORTER_DATABASE)
     log(
         "INFO",
         f"database {database['host']}:{database['port']}/{database['dbname']}, "
         f"{described('password', database['password'])}",
     )
     try:
-        settings = rules.parse_redis_url(env["HARBOR_REDIS_URL"])
-        queue = redis.Redis(
-            host=settings.host,
-            port=settings.port,
-            db=settings.db,
-            password=settings.password or None,
-            socket_timeout=5,
-            decode_responses=True,
-        )
+        queue = clients.redis_client(env["HARBOR_REDIS_URL"])
         prefix = key_prefix(env.get("HARBOR_REDIS_NAMESPACE", "harbor_job_service_namespace"))
         core = (
             f"{env.get('HARBOR_SERVICE_SCHEME', 'http')}://{env.get('HARBOR_SERVICE_HOST', 'core')}:"

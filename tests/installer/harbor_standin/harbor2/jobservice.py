@@ -23,7 +23,7 @@ from typing import ClassVar
 import redis
 import yaml
 
-from harbor_standin.harbor2 import rules
+from harbor_standin.harbor2 import clients, rules
 from harbor_standin.web import Handler, described, fatal, log, serve
 
 CONFIG = Path("/etc/jobservice/config.yml")
@@ -145,19 +145,11 @@ def main() -> None:
     try:
         config = yaml.safe_load(CONFIG.read_text())
         pool_cfg = config["worker_pool"]["redis_pool"]
-        settings = rules.parse_redis_url(pool_cfg["redis_url"])
         log(
             "INFO",
             f"worker pool: redis {rules.redacted(pool_cfg['redis_url'])}, namespace {pool_cfg['namespace']}",
         )
-        client = redis.Redis(
-            host=settings.host,
-            port=settings.port,
-            db=settings.db,
-            password=settings.password or None,
-            socket_timeout=5,
-            decode_responses=True,
-        )
+        client = clients.redis_client(pool_cfg["redis_url"])
         client.ping()
         pool = Pool(client, pool_cfg["namespace"], int(config["worker_pool"]["workers"]))
         pool.heartbeat()

@@ -322,6 +322,18 @@ def errors(code: str, message: str) -> dict:
     return {"errors": [{"code": code, "message": message}]}
 
 
+# The configuration core serves: Harbor's defaults (Harbor keeps them in its database, editable).
+SETTINGS = {
+    "auth_mode": "db_auth",
+    "primary_auth_mode": False,
+    "self_registration": False,
+    "banner_message": "",
+    "project_creation_restriction": "everyone",
+    "read_only": False,
+    "notification_enable": True,
+}
+
+
 def general_info(cfg: dict, protected: dict | None) -> dict:
     """GetSystemInfo: anonymous callers get the public part only."""
     info = {
