@@ -198,8 +198,8 @@ def test_per_service_logs(host, hostvars):
     )
     assert re.search(rf"session provider: redis redis://:\(\d+ chars\)@{DATA_ADDRESS}:6379", core)
     secrets_seen = [
-        hostvars["installer2_db_password"],
-        hostvars["redis_password"],
+        hostvars["cluster_db_password"],
+        hostvars["cluster_redis_password"],
         hostvars["installer2_admin_password"],
     ]
     for name in LOGS:
@@ -342,13 +342,13 @@ def test_jobservice_takes_jobs_only_with_the_core_secret(host, data, harbor_dir,
     job = json.dumps({"job": {"name": "SAMPLE", "parameters": {}, "metadata": {"kind": "Generic"}}})
     url = "http://jobservice:8080/api/v1/jobs"
     before = int(
-        data.check_output(f"redis-cli -a {hostvars['redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
+        data.check_output(f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
     )
     status, body = in_container(host, "harbor-core", SECRET_REQUEST, "POST", url, secret, job).split(" ", 1)
     assert status == "202", body
     assert json.loads(body)["job"]["status"] == "Pending"
     after = int(
-        data.check_output(f"redis-cli -a {hostvars['redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
+        data.check_output(f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
     )
     assert after == before + 1
     status, _ = in_container(host, "harbor-core", SECRET_REQUEST, "POST", url, "another-secret", job).split(
