@@ -62,6 +62,11 @@ JOBS = "{harbor_job_service_namespace}:jobs:SAMPLE"
 
 
 @pytest.fixture(scope="module")
+def redis_cli(hostvars) -> str:
+    """redis-cli on the data host, logged in with the cluster's Redis password."""
+    return f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning"
+
+
 def hostvars(host):
     return host.ansible.get_variables()
 
@@ -341,15 +346,11 @@ def test_jobservice_takes_jobs_only_with_the_core_secret(host, data, harbor_dir,
     secret = env_file(host, f"{harbor_dir}/common/config/core/env")["CORE_SECRET"]
     job = json.dumps({"job": {"name": "SAMPLE", "parameters": {}, "metadata": {"kind": "Generic"}}})
     url = "http://jobservice:8080/api/v1/jobs"
-    before = int(
-        data.check_output(f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
-    )
+    before = int(data.check_output(f"{redis_cli(hostvars)} -n 2 LLEN '{JOBS}'"))
     status, body = in_container(host, "harbor-core", SECRET_REQUEST, "POST", url, secret, job).split(" ", 1)
     assert status == "202", body
     assert json.loads(body)["job"]["status"] == "Pending"
-    after = int(
-        data.check_output(f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning -n 2 LLEN '{JOBS}'")
-    )
+    after = int(data.check_output(f"{redis_cli(hostvars)} -n 2 LLEN '{JOBS}'"))
     assert after == before + 1
     status, _ = in_container(host, "harbor-core", SECRET_REQUEST, "POST", url, "another-secret", job).split(
         " ", 1
