@@ -61,12 +61,12 @@ IMAGE = f"{ADDRESS}/{REPOSITORY}:1"
 JOBS = "{harbor_job_service_namespace}:jobs:SAMPLE"
 
 
-@pytest.fixture(scope="module")
 def redis_cli(hostvars) -> str:
     """redis-cli on the data host, logged in with the cluster's Redis password."""
     return f"redis-cli -a {hostvars['cluster_redis_password']} --no-auth-warning"
 
 
+@pytest.fixture(scope="module")
 def hostvars(host):
     return host.ansible.get_variables()
 
