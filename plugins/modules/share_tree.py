@@ -15,6 +15,8 @@ description:
     and mode, in the order given (parents first), as C(ansible.builtin.file) with
     C(state=directory) would for each, but in one call, so that a re-run of a role that lays out a share
     tree costs one module run, not one per directory.
+  - Safe to run on several hosts at once against one shared O(root): a directory another host
+    made between the check and the C(mkdir) is taken as made.
   - Never creates O(root) itself and refuses a path that leaves it (C(..), an absolute path), so
     that a guard on O(root) (the share is mounted) covers every directory made.
 extends_documentation_fragment:
@@ -146,7 +148,12 @@ def apply(root: str, directories: list[dict], check_mode: bool) -> list[str]:
         if check_mode:
             continue
         if current is None:
-            os.mkdir(path, mode)
+            try:
+                os.mkdir(path, mode)
+            except FileExistsError:
+                # Another node laying out the same tree on the share made it first.
+                if not os.path.isdir(path):
+                    raise TreeError(f"{path} exists and is not a directory") from None
         os.chown(path, uid, gid)
         # After chown, which clears set-id bits, and regardless of the umask mkdir applied.
         os.chmod(path, mode)

@@ -76,3 +76,25 @@ def test_module_reports_changed_paths(capsys, tmp_path):
     result = json.loads(capsys.readouterr().out)
     assert result["changed"] is True
     assert result["changed_paths"] == [str(tmp_path / "data")]
+
+
+def test_a_directory_another_host_made_meanwhile_is_taken_as_made(tmp_path, monkeypatch):
+    real_mkdir = os.mkdir
+
+    def other_host_was_first(path, mode=0o777):
+        real_mkdir(path, mode)
+        raise FileExistsError(path)
+
+    monkeypatch.setattr(share_tree.os, "mkdir", other_host_was_first)
+    assert share_tree.apply(str(tmp_path), [entry("data", "0750")], check_mode=False) == [str(tmp_path / "data")]
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o750
+
+
+def test_a_file_made_meanwhile_in_place_of_a_directory_is_refused(tmp_path, monkeypatch):
+    def other_host_made_a_file(path, mode=0o777):
+        open(path, "w").close()
+        raise FileExistsError(path)
+
+    monkeypatch.setattr(share_tree.os, "mkdir", other_host_made_a_file)
+    with pytest.raises(share_tree.TreeError, match="is not a directory"):
+        share_tree.apply(str(tmp_path), [entry("data")], check_mode=False)
