@@ -86,7 +86,8 @@ def test_a_directory_another_host_made_meanwhile_is_taken_as_made(tmp_path, monk
         raise FileExistsError(path)
 
     monkeypatch.setattr(share_tree.os, "mkdir", other_host_was_first)
-    assert share_tree.apply(str(tmp_path), [entry("data", "0750")], check_mode=False) == [str(tmp_path / "data")]
+    changed = share_tree.apply(str(tmp_path), [entry("data", "0750")], check_mode=False)
+    assert changed == [str(tmp_path / "data")]
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o750
 
 
