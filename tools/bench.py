@@ -7,6 +7,8 @@ On its own containers (bench-*, 10.201.20.0/24: Ceph, MariaDB, Redis, four Harbo
 test installer, HAProxy, a client), it measures and prints:
 - the converge time of each role from bare hosts (site.yml on two nodes, profile_roles);
 - the time of a no-op re-run of site.yml with two and with four Harbor nodes, and their ratio;
+  the tasks such a run executes, and its time over a play that only gathers the same hosts'
+  facts (the floor of any run);
 - the failover window and the failed pulls when a node stops and when it hangs;
 - the pull throughput of a ~100 MB image through the load balancer and straight from one node.
 """
@@ -53,13 +55,33 @@ def inventory(nodes: int) -> Path:
     return target
 
 
-def site(inv: Path, *, profile: bool = False) -> tuple[float, str]:
+RECAP = re.compile(
+    r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)", re.M
+)
+# The floor of any run over site.yml's hosts: only their facts, as site.yml's first play gathers them.
+FACTS_ONLY = """\
+- name: Facts only
+  hosts: harbor_nodes:harbor_db:harbor_redis:harbor_lb:harbor_clients
+  gather_facts: true
+  gather_subset: [min, network]
+  tasks: []
+"""
+
+
+def task_count(out: str) -> tuple[int, int]:
+    """(tasks, task results over all hosts) of a run: TASK headers, and ok+changed+failed+skipped."""
+    return out.count("\nTASK ["), sum(sum(map(int, row)) for row in RECAP.findall(out))
+
+
+def site(
+    inv: Path, *, profile: bool = False, playbook: Path = ROOT / "playbooks" / "site.yml"
+) -> tuple[float, str]:
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     if profile:
         env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_roles"
     start = time.monotonic()
     result = subprocess.run(
-        ["ansible-playbook", "-i", str(inv), str(ROOT / "playbooks" / "site.yml")],
+        ["ansible-playbook", "-i", str(inv), str(playbook)],
         cwd=ROOT,
         env=env,
         text=True,
@@ -68,7 +90,7 @@ def site(inv: Path, *, profile: bool = False) -> tuple[float, str]:
     )
     seconds = time.monotonic() - start
     if result.returncode != 0:
-        sys.exit(f"site.yml failed on {inv.name}:\n{result.stdout[-4000:]}")
+        sys.exit(f"{playbook.name} failed on {inv.name}:\n{result.stdout[-4000:]}")
     return seconds, result.stdout
 
 
@@ -138,7 +160,11 @@ def main() -> int:
         log("converge from bare hosts, two Harbor nodes")
         converge_seconds, out = site(two, profile=True)
         roles = role_times(out)
-        noop2 = min(site(two)[0] for _ in range(2))
+        noop2, noop_out = min((site(two) for _ in range(2)), key=lambda run: run[0])
+        facts_playbook = WORK / "facts_only.yml"
+        facts_playbook.write_text(FACTS_ONLY)
+        facts2 = min(site(two, playbook=facts_playbook)[0] for _ in range(2))
+        noop_tasks, noop_results = task_count(noop_out)
         log("grow to four Harbor nodes")
         grow_seconds, _ = site(four)
         noop4 = min(site(four)[0] for _ in range(2))
@@ -187,7 +213,9 @@ def main() -> int:
     rows += [(f"  role {name}", f"{sec:.0f} s") for name, sec in sorted(roles.items(), key=lambda r: -r[1])]
     rows += [
         ("grow 2 -> 4 nodes (site.yml)", f"{grow_seconds:.0f} s"),
-        ("no-op re-run, 2 nodes", f"{noop2:.1f} s"),
+        ("no-op re-run, 2 nodes", f"{noop2:.1f} s ({noop_tasks} tasks, {noop_results} task results)"),
+        ("facts-only play, same hosts", f"{facts2:.1f} s"),
+        ("no-op ratio to facts only (target <= 10)", f"{noop2 / facts2:.1f}"),
         ("no-op re-run, 4 nodes", f"{noop4:.1f} s"),
         ("no-op ratio 4 / 2 nodes", f"{noop4 / noop2:.2f}"),
     ]

@@ -63,7 +63,7 @@ SANDBOX_GENERATED = SANDBOX / "group_vars" / "all" / "generated.yml"
 SANDBOX_SCENARIO = "ha"
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke", "cephfs", "database", "postgresql", "installer", "harbor", "vip", "ha"]
+SCENARIOS = ["smoke", "cephfs", "database", "postgresql", "installer", "installer2", "harbor", "vip", "ha"]
 
 
 class BedError(Exception):
@@ -284,7 +284,8 @@ def node_image() -> None:
 
 
 def installers() -> None:
-    """The offline Harbor 1.1 installers of the tests (tests/installer/README.md); reused when unchanged."""
+    """The offline Harbor 1.1 and 2.x installers of the tests (tests/installer/README.md); reused when
+    unchanged."""
     run([sys.executable, str(ROOT / "tests" / "installer" / "build.py"), "--out", str(CACHE / "installers")])
 
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Build the TEST offline installers of Harbor 1.1 (tests only; never shipped in the collection).
+"""Build the TEST offline installers of Harbor 1.1 and 2.x (tests only; never shipped).
 
-    python3 tests/installer/build.py                       # 1.1.0 and 1.1.2 into .cache/installers
-    python3 tests/installer/build.py --version 1.1.2 --out DIR
+    python3 tests/installer/build.py                       # every version into .cache/installers
+    python3 tests/installer/build.py --version 2.15.2 --out DIR
 
 Writes harbor-offline-installer-v<version>.tgz and its .sha256 with the layout of Harbor's own
-offline installer: harbor/ with harbor.cfg, prepare, docker-compose.yml, common/templates/,
-install.sh, LICENSE, NOTICE and harbor.v<version>.tar.gz (`docker save` of every image the
-compose file names, under Harbor's names and tags). The images are built on this machine's docker
-from the test bed's base image (images/Dockerfile). An installer whose inputs (the sources here,
-the configuration files it carries, the base image) are unchanged is reused, not rebuilt.
+offline installer. 1.1: harbor/ with harbor.cfg, prepare, docker-compose.yml, common/templates/,
+install.sh, LICENSE, NOTICE and harbor.v<version>.tar.gz. 2.x: harbor/ with harbor.yml.tmpl,
+prepare, install.sh, common.sh, LICENSE and harbor.v<version>.tar.gz. The image file is
+`docker save` of every image the compose file names (and, for 2.x, goharbor/prepare), under
+Harbor's names and tags, built on this machine's docker from the test bed's base image
+(images/Dockerfile, images2/Dockerfile). An installer whose inputs (the sources here, the
+configuration files it carries, the base image) are unchanged is reused, not rebuilt.
 Standard library only, like tools/testbed.py.
 """
 
@@ -28,7 +30,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from layout import HERE, REGISTRY_TAGS, ROOT, compose_text, source_tree
+from layout import (
+    HARBOR2_VERSIONS,
+    HERE,
+    REGISTRY_TAGS,
+    ROOT,
+    compose_text,
+    harbor2_files,
+    harbor2_source,
+    source_tree,
+)
 
 BASE_IMAGE = "harbor-ha/debian:bookworm"
 MIRROR = os.environ.get("HARBOR_HA_MIRROR", "http://deb.debian.org/debian")
@@ -43,6 +54,25 @@ TARGETS = {
     "vmware/nginx": "proxy",
 }
 SOURCES = ("build.py", "layout.py", "images", "harbor_standin", "package")
+# Harbor 2.x's image repository -> the target of images2/Dockerfile that builds it.
+TARGETS2 = {
+    "goharbor/prepare": "prepare",
+    "goharbor/harbor-log": "log",
+    "goharbor/registry-photon": "registry",
+    "goharbor/harbor-registryctl": "registryctl",
+    "goharbor/harbor-db": "db",
+    "goharbor/harbor-core": "core",
+    "goharbor/harbor-portal": "portal",
+    "goharbor/harbor-jobservice": "jobservice",
+    "goharbor/redis-photon": "redis",
+    "goharbor/valkey-photon": "redis",
+    "goharbor/nginx-photon": "proxy",
+    "goharbor/harbor-exporter": "exporter",
+}
+# Named by the compose template (with --with-trivy) but not built: see README.md.
+NOT_BUILT2 = ("goharbor/trivy-adapter-photon",)
+SOURCES2 = ("build.py", "layout.py", "images2", "harbor_standin", "package2")
+COMPOSE2 = "prepare-templates/docker_compose/docker-compose.yml.jinja"
 # Bump when the shape of the output changes without a change in the sources above.
 FORMAT = "1"
 
@@ -66,13 +96,22 @@ def files_under(path: Path) -> list[Path]:
 
 
 def inputs_digest(version: str, tree: Path, base_id: str) -> str:
+    """What an installer is made of; `tree` is the 1.1 configuration (unused for 2.x)."""
+    harbor2 = version in HARBOR2_VERSIONS
     h = hashlib.sha256()
     for part in (FORMAT, version, base_id, MIRROR):
         h.update(part.encode() + b"\0")
-    for root in [HERE / name for name in SOURCES] + [tree, ROOT / "LICENSE"]:
+    roots = [HERE / name for name in (SOURCES2 if harbor2 else SOURCES)] + [ROOT / "LICENSE"]
+    if not harbor2:
+        roots.append(tree)
+    for root in roots:
         for path in files_under(root):
             h.update(str(path.relative_to(root if root.is_dir() else root.parent)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
+    if harbor2:
+        for name, content in sorted(harbor2_files(version).items()):
+            h.update(name.encode() + b"\0" + content + b"\0")
+        h.update(((harbor2_source(version) or ROOT) / "LICENSE").read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -103,6 +142,44 @@ def compose_images(compose: str) -> dict[str, str]:
     if missing:
         raise BuildError(f"docker-compose file names no image for {sorted(missing)}")
     return images
+
+
+def compose_images2(template: str, version: str) -> dict[str, str]:
+    """image reference -> target: goharbor/prepare and every image the compose template names."""
+    images = {f"goharbor/prepare:v{version}": TARGETS2["goharbor/prepare"]}
+    pattern = r"^\s+image:\s*(goharbor/[\w.-]+):\{\{\s*\w+\s*\}\}"
+    for repository in re.findall(pattern, template, re.MULTILINE):
+        if repository in NOT_BUILT2:
+            continue
+        if repository not in TARGETS2:
+            raise BuildError(f"the compose template names {repository}, an image this builder cannot make")
+        images[f"{repository}:v{version}"] = TARGETS2[repository]
+    missing = set(TARGETS2.values()) - set(images.values())
+    if missing:
+        raise BuildError(f"the compose template names no image for {sorted(missing)}")
+    return images
+
+
+def build_context2(files: dict[str, bytes], context: Path) -> None:
+    shutil.copytree(HERE / "images2", context)
+    shutil.copytree(
+        HERE / "harbor_standin", context / "harbor_standin", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name, content in files.items():
+        if name.startswith(("prepare-templates/", "migrations/")):
+            (context / name).parent.mkdir(parents=True, exist_ok=True)
+            (context / name).write_bytes(content)
+
+
+def stage_installer2(version: str, files: dict[str, bytes], harbor: Path) -> None:
+    harbor.mkdir()
+    (harbor / "harbor.yml.tmpl").write_bytes(files["harbor.yml.tmpl"])
+    prepare = (HERE / "package2" / "prepare").read_text().replace("__version__", f"v{version}")
+    (harbor / "prepare").write_text(prepare)
+    (harbor / "prepare").chmod(0o755)
+    for name in ("install.sh", "common.sh"):
+        shutil.copy2(HERE / "package2" / name, harbor / name)
+    shutil.copy2((harbor2_source(version) or ROOT) / "LICENSE", harbor / "LICENSE")
 
 
 def build_context(tree: Path, context: Path) -> None:
@@ -140,7 +217,7 @@ def build_images(version: str, images: dict[str, str], context: Path) -> None:
     for ref, target in images.items():
         cmd = ["docker", "build", "-q", "--target", target, "-t", ref]
         cmd += ["--build-arg", f"BASE={BASE_IMAGE}", "--build-arg", f"MIRROR={MIRROR}"]
-        if target == "ui":
+        if target == "ui" or version in HARBOR2_VERSIONS:
             cmd += ["--build-arg", f"HARBOR_VERSION=v{version}"]
         start = time.monotonic()
         result = subprocess.run([*cmd, str(context)], capture_output=True, text=True, check=False)
@@ -224,18 +301,29 @@ def build(version: str, out: Path, base_id: str, superseded: set[str]) -> bool:
     if tarball.exists() and checksum.exists() and stamp.exists() and stamp.read_text() == digest:
         log(f"{name} is up to date (inputs {digest})")
         return False
-    origin = "Harbor's own files" if tree != HERE / "equivalent" else "the test equivalents"
-    log(f"building {name}: configuration from {origin} ({tree}), inputs {digest}")
+    harbor2 = version in HARBOR2_VERSIONS
+    own = harbor2_source(version) is not None if harbor2 else tree != HERE / "equivalent"
+    log(f"building {name}: configuration from {'Harbor' if own else 'the test equivalents'}, inputs {digest}")
     start = time.monotonic()
-    compose = compose_text(tree, version)
-    images = compose_images(compose)
+    if harbor2:
+        files = harbor2_files(version)
+        images = compose_images2(files[COMPOSE2].decode(), version)
+    else:
+        compose = compose_text(tree, version)
+        images = compose_images(compose)
     before = image_ids(images)
     with tempfile.TemporaryDirectory(dir=out, prefix=".build.") as tmp:
-        build_context(tree, Path(tmp) / "context")
-        build_images(version, images, Path(tmp) / "context")
+        context, harbor = Path(tmp) / "context", Path(tmp) / "harbor"
+        if harbor2:
+            build_context2(files, context)
+        else:
+            build_context(tree, context)
+        build_images(version, images, context)
         superseded |= before - image_ids(images)
-        harbor = Path(tmp) / "harbor"
-        stage_installer(version, tree, compose, harbor)
+        if harbor2:
+            stage_installer2(version, files, harbor)
+        else:
+            stage_installer(version, tree, compose, harbor)
         save_images(list(images), harbor / f"harbor.v{version}.tar.gz")
         partial = Path(tmp) / name
         with tarfile.open(partial, "w:gz", compresslevel=1) as tar:
@@ -253,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--version",
         action="append",
-        choices=sorted(REGISTRY_TAGS),
+        choices=[*sorted(REGISTRY_TAGS), *HARBOR2_VERSIONS],
         help="Harbor version (repeatable; default: all)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "installers", help="output directory")
@@ -266,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX)
             superseded: set[str] = set()
             built = [
-                v for v in args.version or sorted(REGISTRY_TAGS) if build(v, args.out, base_id, superseded)
+                v
+                for v in args.version or [*sorted(REGISTRY_TAGS), *HARBOR2_VERSIONS]
+                if build(v, args.out, base_id, superseded)
             ]
             remove_superseded(superseded)
     except BuildError as exc:

@@ -72,3 +72,23 @@ def test_inventory_has_the_groups_site_yml_needs(environment):
     assert "vault_harbor_admin_password }}" in committed
     for secret in ("Harbor12345", "root123"):
         assert secret not in committed
+
+
+@pytest.mark.parametrize("environment", ["sandbox", "staging", "production"])
+def test_inventory_sets_each_fact_once(environment):
+    """The cluster model's facts, never a role's copy of one (site.yml's preflight refuses those)."""
+    owned = yaml.safe_load((ROOT / "roles" / "cluster" / "vars" / "main.yml").read_text())["_cluster_owned"]
+    result = subprocess.run(
+        [tool("ansible-inventory"), "-i", str(ROOT / "inventories" / environment), "--list", "--export"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    inventory = json.loads(result.stdout)
+    names = set(inventory.get("all", {}).get("vars", {}))
+    for group in inventory.values():
+        names |= set(group.get("vars", {}) if isinstance(group, dict) else {})
+    for host_vars in inventory.get("_meta", {}).get("hostvars", {}).values():
+        names |= set(host_vars)
+    assert "cluster_name" in names
+    assert not names & set(owned), sorted(names & set(owned))

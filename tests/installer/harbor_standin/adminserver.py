@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from harbor_standin.core import ENCRYPTED, ENVIRONMENT, config_from_env, seal, startup_config, unseal
-from harbor_standin.service import Handler, fatal, log, serve
+from harbor_standin.web import Handler, fatal, log, serve
 
 SHOWN = ("ext_endpoint", "auth_mode", "database_type", "mysql_host", "mysql_port", "mysql_username")
 SHOWN += ("mysql_database", "registry_url", "token_expiration", "cfg_expiration")

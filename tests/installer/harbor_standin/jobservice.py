@@ -11,16 +11,8 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from harbor_standin.service import (
-    Database,
-    Handler,
-    adminserver_client,
-    app_port,
-    fatal,
-    log,
-    log_environment,
-    serve,
-)
+from harbor_standin.service import Database, adminserver_client, app_port, log_environment
+from harbor_standin.web import Handler, fatal, log, serve
 
 
 def resume_jobs(db: Database) -> None:

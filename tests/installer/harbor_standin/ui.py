@@ -20,17 +20,8 @@ from typing import ClassVar
 import redis
 
 from harbor_standin import core
-from harbor_standin.service import (
-    Database,
-    Handler,
-    adminserver_client,
-    app_port,
-    described,
-    fatal,
-    log,
-    log_environment,
-    serve,
-)
+from harbor_standin.service import Database, adminserver_client, app_port, log_environment
+from harbor_standin.web import FROZEN_SECONDS, Handler, LoginLock, described, fatal, log, serve
 
 ADMIN_USER_ID = 1
 PRIVATE_KEY = Path("/etc/ui/private_key.pem")
@@ -38,7 +29,6 @@ CA_ROOT = Path("/etc/ui/ca/ca.crt")
 VERSION_FILE = Path("/harbor/VERSION")
 SESSION_COOKIE = "beegosessionID"
 SESSION_LIFETIME = 3600  # beego's SessionGCMaxLifetime default
-FROZEN_SECONDS = 1.5  # src/ui/auth/authenticator.go frozenTime
 
 
 class MemorySessions:
@@ -90,22 +80,6 @@ class RedisSessions:
 
     def delete(self, sid: str) -> None:
         self._redis.delete(sid)
-
-
-class LoginLock:
-    """A principal whose login failed is refused without a check for the next 1.5 s."""
-
-    def __init__(self):
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def locked(self, principal: str) -> bool:
-        with self._lock:
-            return self._until.get(principal, 0.0) > time.monotonic()
-
-    def lock(self, principal: str) -> None:
-        with self._lock:
-            self._until[principal] = time.monotonic() + FROZEN_SECONDS
 
 
 class Harbor:
