@@ -204,6 +204,24 @@ def unit_started(host: str, unit: str) -> float:
     return int(value) / 1e6
 
 
+def assert_rolled(timeline: LbTimeline, nodes: list[str], unit: str, since: float) -> None:
+    """`unit` restarted on each of the two `nodes` after `since`, while that node was out of rotation, and the
+    nodes were out of rotation one after the other."""
+    periods = {}
+    for node in nodes:
+        started = unit_started(node, unit)
+        assert started > since, f"{unit} did not restart on {node}"
+        out = timeline.out_of_rotation(node)
+        around = [(first, last) for first, last in out if first <= started <= last]
+        assert around, (
+            f"{unit} restarted on {node} {started - since:.1f} s into the run, while the node was in "
+            f"rotation (out of rotation: {[(round(a - since, 1), round(b - since, 1)) for a, b in out]})"
+        )
+        periods[node] = around[0]
+    (_, first_back), (second_out, _) = sorted(periods.values())
+    assert first_back < second_out, f"both nodes were out of rotation at once: {periods}"
+
+
 # A blob upload as docker push sends it (one PATCH, chunked), endless and slow: it stays in flight
 # on its node until something cuts it. $1: the admin's password.
 _SLOW_UPLOAD = f"""

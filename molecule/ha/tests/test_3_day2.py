@@ -27,6 +27,7 @@ from ha_testlib import (
     LbTimeline,
     PullLoop,
     SlowUpload,
+    assert_rolled,
     edit_hosts,
     lb_servers,
     on,
@@ -56,24 +57,6 @@ def site(inventory, *args: str, extra_vars: dict | None = None):
 
 def states(backend: str = "be_harbor_pull") -> dict[str, str]:
     return {node: server["status"] for node, server in lb_servers(backend).items()}
-
-
-def assert_rolled(timeline: LbTimeline, unit: str, since: float) -> None:
-    """`unit` restarted on each node after `since`, while that node was out of rotation, and the
-    nodes were out of rotation one after the other."""
-    periods = {}
-    for node in CLUSTER:
-        started = unit_started(node, unit)
-        assert started > since, f"{unit} did not restart on {node}"
-        out = timeline.out_of_rotation(node)
-        around = [(first, last) for first, last in out if first <= started <= last]
-        assert around, (
-            f"{unit} restarted on {node} {started - since:.1f} s into the run, while the node was in "
-            f"rotation (out of rotation: {[(round(a - since, 1), round(b - since, 1)) for a, b in out]})"
-        )
-        periods[node] = around[0]
-    (_, first_back), (second_out, _) = sorted(periods.values())
-    assert first_back < second_out, f"both nodes were out of rotation at once: {periods}"
 
 
 def assert_pulls_held(pulls: PullLoop, name: str) -> None:
@@ -156,7 +139,7 @@ def test_a_port_change_rolls_through_the_nodes_under_load(pushed):
     output = ANSI.sub("", result.stdout)
     assert result.returncode == 0, output[-4000:]
     assert_pulls_held(pulls, "port change")
-    assert_rolled(timeline, "harbor.service", since)
+    assert_rolled(timeline, CLUSTER, "harbor.service", since)
     assert_nodes_at(NEW_PORT)
     for node in CLUSTER:
         refused = on(CLIENT, f"curl -s -o /dev/null http://{NODES[node]}:{PROXY_PORT}/", check=False)
@@ -225,7 +208,7 @@ def test_the_corrected_run_brings_the_node_back_and_restarts_each_engine_in_turn
     output = ANSI.sub("", result.stdout + result.stderr)
     assert result.returncode == 0, output[-4000:]
     assert_pulls_held(pulls, "engine restarts")
-    assert_rolled(timeline, "docker.service", since)
+    assert_rolled(timeline, CLUSTER, "docker.service", since)
     # The push was cut by node 2's restart, which went on after the drain timeout and said so.
     assert cut.returncode != 0, cut.stdout[-1000:]
     warning = re.search(r"\[WARNING\]: (sandbox-harbor2 still had .*? are cut\.)", " ".join(output.split()))
