@@ -158,30 +158,50 @@ class PullLoop:
         )
 
 
-@dataclass
+# Prints every node's status in be_harbor_pull at the load balancer, 5 times a second, as lines of
+# "<monotonic time> <json>", until its stdin closes: one process on the LB for a whole test.
+_SAMPLE_STATES = """
+import csv, io, json, os, socket, sys, threading, time
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+while True:
+    s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")
+    data = b"".join(iter(lambda: s.recv(65536), b"")).decode(); s.close()
+    rows = csv.DictReader(io.StringIO(data[2:]))
+    states = {r["svname"]: r["status"] for r in rows if r["pxname"] == "be_harbor_pull" and r["type"] == "2"}
+    print(time.monotonic(), json.dumps(states), flush=True)
+    time.sleep(0.2)
+"""
+
+
 class LbTimeline:
-    """Samples every node's status at the load balancer in a thread, until stopped:
-    [(monotonic time, {node: status})]."""
+    """Samples every node's status at the load balancer while in its `with` block:
+    [(monotonic time, {node: status})]. The sampler runs on the LB (one process, not one docker
+    exec per sample, which would load the machine the pulls are timed on)."""
 
-    samples: list[tuple[float, dict[str, str]]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, dict[str, str]]] = []
 
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            states = {node: server["status"] for node, server in lb_servers().items()}
-            self.samples.append((time.monotonic(), states))
-            time.sleep(0.2)
+    def _read(self) -> None:
+        for line in self._process.stdout:
+            when, states = line.split(" ", 1)
+            self.samples.append((float(when), json.loads(states)))
 
     def __enter__(self) -> LbTimeline:
+        self._process = subprocess.Popen(
+            ["docker", "exec", "-i", LB, "python3", "-c", _SAMPLE_STATES],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
+        self._process.stdin.close()
+        self._process.wait(timeout=30)
         self._thread.join(timeout=30)
+        assert self.samples, "the load balancer's states were never sampled"
 
     def out_of_rotation(self, node: str) -> list[tuple[float, float]]:
         """The periods (first, last sample) in which `node` was drained or in maintenance."""
