@@ -146,9 +146,9 @@ def wanted_hashes(
 def needs_change(current: list[tuple[str, str]] | None, wanted: list[str]) -> bool:
     if current is None:
         return True
-    if any(plugin != NATIVE for plugin, _ in current):
+    if any(plugin != NATIVE for plugin, _secret in current):
         return True
-    return sorted(secret for _, secret in current) != sorted(wanted)
+    return sorted(secret for _plugin, secret in current) != sorted(wanted)
 
 
 def statement(server: Server, create: bool, hashes: list[str]) -> tuple[str, list[str]]:

@@ -54,7 +54,7 @@ def read_reply(stream):
         return data[:-2].decode("utf-8", "replace")
     if kind == b"*":
         count = int(body)
-        return None if count < 0 else [read_reply(stream) for _ in range(count)]
+        return None if count < 0 else [read_reply(stream) for _item in range(count)]
     raise ConnectionError(f"not a Redis reply: {line[:40]!r}")
 
 

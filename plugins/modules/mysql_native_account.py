@@ -122,6 +122,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils import mysql_account
 
+PYMYSQL_ERROR = None
 try:
     import pymysql
     import pymysql.cursors
