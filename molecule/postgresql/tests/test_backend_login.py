@@ -34,6 +34,7 @@ def test_the_node_logs_in(node):
         ("node", HARBOR_PASSWORD, "nowhere", "host_not_allowed"),
         ("outsider", HARBOR_PASSWORD, DATABASE, "host_not_allowed"),
     ],
+    ids=["wrong password", "another database", "not a node"],
 )
 def test_refusals_and_their_reasons(request, host, password, database, reason):
     result = login(request.getfixturevalue(host), password, database)
