@@ -4,6 +4,8 @@ import pytest
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import (
     EnvFileError,
+    compose_problem,
+    compose_quote,
     mask,
     parse,
     update,
@@ -88,3 +90,38 @@ def test_mask_hides_only_the_given_keys():
         "MYSQL_PWD=$db_password", "MYSQL_PWD=********"
     )
     assert mask("A=1", ()) == "A=1"
+
+
+# Compose reads these back as written: docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+
+# (compose-go) both take a single-quoted value literally, with \' for a quote. The harbor scenario
+# checks the values as the containers see them.
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("plain", "'plain'"),
+        ("with #hash and spaces ", "'with #hash and spaces '"),
+        ('it\'s "quoted"', "'it\\'s \"quoted\"'"),
+        ("$HOME and $", "'$HOME and $'"),
+        ("a${b", "'a${b'"),
+        ("", "''"),
+    ],
+)
+def test_compose_quote_single_quotes_every_value(value, written):
+    assert compose_problem(value) is None
+    assert compose_quote(value) == written
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("two\nlines", "a line break"),
+        ("cr\rhere", "a line break"),
+        ("nul\0", "a NUL character"),
+        ("back\\slash", "a backslash"),
+        ("a${HOME}b", "${...}"),
+    ],
+)
+def test_compose_quote_refuses_what_compose_would_change(value, problem):
+    assert problem in compose_problem(value)
+    with pytest.raises(EnvFileError, match="the value contains"):
+        compose_quote(value)
