@@ -13,10 +13,10 @@ description:
   - Takes a mapping of variable names to the values that will reach a container through a docker
     C(env_file), and returns one line per value that docker compose would change, naming the
     variable and the character, never the value.
-  - Values are written single-quoted (module C(harbor_ha.cluster.harbor_prepare)), so spaces,
-    C(#), quotes and C($NAME) pass unchanged. What cannot pass is a line break, a NUL, a backslash
-    (docker-compose 1.29 and Compose v2 unescape it differently) and C(${...}) (docker-compose 1.29
-    expands it even inside quotes).
+  - Values that are not plain are written single-quoted (module
+    C(harbor_ha.cluster.harbor_prepare)), so spaces, C(#), quotes and C($NAME) pass unchanged.
+    What cannot pass is a line break, a NUL, a backslash (docker-compose 1.29 and Compose v2
+    unescape it differently) and C(${...}) (docker-compose 1.29 expands it even inside quotes).
 options:
   _input:
     description: Variable name (as the message should name it) to value; non-string values are

@@ -80,11 +80,14 @@ def update(text: str, values: dict[str, str], absent: tuple[str, ...] = ()) -> t
 
 
 # --------------------------------------------------------------------------- what compose reads
-# A value docker compose passes to a container unchanged, from an env_file line KEY='value':
-# docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+ (compose-go 1.16+) both read a
-# single-quoted value literally, \' as a quote, and neither strips spaces or a " #" comment
-# inside the quotes. They disagree on a backslash (python-dotenv unescapes \\, compose-go keeps
-# it), and python-dotenv expands ${NAME} even inside single quotes: such values are refused.
+# A value docker compose passes to a container unchanged, from an env_file line KEY=<value>:
+# docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+ (compose-go 1.16+) read a bare value
+# of plain characters as it is, and both read a single-quoted value literally, \' as a quote, with
+# its spaces and any "#" kept. A bare value loses a " #..." comment and trailing spaces, and
+# Compose v2 expands its $NAME. They disagree on a backslash (python-dotenv unescapes \\,
+# compose-go keeps it), and python-dotenv expands ${NAME} even inside single quotes: such
+# values are refused. Plain values stay bare, as docker's own --env-file reads them too.
+_PLAIN = re.compile(r"[A-Za-z0-9_.,:/@+=%-]*")
 _EXPANDED = re.compile(r"\$\{[^}]*\}")
 
 
@@ -101,11 +104,13 @@ def compose_problem(value: str) -> str | None:
     return None
 
 
-def compose_quote(value: str) -> str:
+def compose_value(value: str) -> str:
     """`value` written so that docker compose reads back exactly `value` from KEY=<this>."""
     problem = compose_problem(value)
     if problem:
         raise EnvFileError(f"the value contains {problem}")
+    if _PLAIN.fullmatch(value):
+        return value
     return "'" + value.replace("'", "\\'") + "'"
 
 

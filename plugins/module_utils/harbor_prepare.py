@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from string import Template
 
-from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, compose_quote
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, compose_value
 
 SECTION = "configuration"
 
@@ -273,16 +273,17 @@ def env_values(name, template, values):
 
 
 def render_env(name, template, values):
-    """An env template rendered as prepare does, with every value single-quoted so that docker
-    compose hands the container exactly that value (prepare writes them bare: compose 1.29 would
-    cut a password at " #", Compose v2 would expand its $NAME). Other lines are kept."""
+    """An env template rendered as prepare does, with each value that is not plain single-quoted
+    so that docker compose hands the container exactly that value (prepare writes them bare:
+    compose 1.29 would cut a password at " #", Compose v2 would expand its $NAME). Other lines
+    are kept."""
     lines = []
     for line, key, value in env_assignments(name, template, values):
         if key is None:
             lines.append(line)
             continue
         try:
-            lines.append(f"{key}={compose_quote(value)}")
+            lines.append(f"{key}={compose_value(value)}")
         except EnvFileError as exc:
             raise PrepareError(f"{name}: {key}: {exc}, which docker compose would change") from exc
     return "\n".join(lines) + "\n"

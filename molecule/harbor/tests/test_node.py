@@ -82,7 +82,7 @@ def test_the_ui_logs_in_to_mysql_and_redis_with_them(host, hostvars):
     address = NODES[host.backend.get_hostname()]
     base = f"-H 'Host: {address}:8060' http://{address}:8060"
     login = host.run(
-        f"curl -sS -c /tmp/harbor-node-session -o /dev/null -w '%{{http_code}}' {base}/login"
+        f"curl -sS -c /tmp/harbor-node-session -o /dev/null -w '%%{{http_code}}' {base}/login"
         " --data-urlencode principal=admin --data-urlencode %s",
         f"password={hostvars['harbor_admin_password']}",
     )

@@ -5,7 +5,7 @@ import pytest
 from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import (
     EnvFileError,
     compose_problem,
-    compose_quote,
+    compose_value,
     mask,
     parse,
     update,
@@ -93,22 +93,24 @@ def test_mask_hides_only_the_given_keys():
 
 
 # Compose reads these back as written: docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+
-# (compose-go) both take a single-quoted value literally, with \' for a quote. The harbor scenario
-# checks the values as the containers see them.
+# (compose-go) both take a plain value bare and a single-quoted one literally, with \' for a
+# quote. The harbor scenario checks the values as the containers see them.
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ("plain", "'plain'"),
+        ("plain", "plain"),
+        ("10.0.0.1:6379,100,Pass-1_x.y/z@w+=%,0", "10.0.0.1:6379,100,Pass-1_x.y/z@w+=%,0"),
+        ("", ""),
         ("with #hash and spaces ", "'with #hash and spaces '"),
         ('it\'s "quoted"', "'it\\'s \"quoted\"'"),
         ("$HOME and $", "'$HOME and $'"),
         ("a${b", "'a${b'"),
-        ("", "''"),
+        ("admin <a@b>", "'admin <a@b>'"),
     ],
 )
-def test_compose_quote_single_quotes_every_value(value, written):
+def test_compose_value_quotes_what_is_not_plain(value, written):
     assert compose_problem(value) is None
-    assert compose_quote(value) == written
+    assert compose_value(value) == written
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,7 @@ def test_compose_quote_single_quotes_every_value(value, written):
         ("a${HOME}b", "${...}"),
     ],
 )
-def test_compose_quote_refuses_what_compose_would_change(value, problem):
+def test_compose_value_refuses_what_compose_would_change(value, problem):
     assert problem in compose_problem(value)
     with pytest.raises(EnvFileError, match="the value contains"):
-        compose_quote(value)
+        compose_value(value)

@@ -42,10 +42,11 @@ ADMINSERVER_FROM_CFG = {
 
 
 def env_of(text: str) -> dict[str, str]:
-    """An env file the module wrote: every value single-quoted, a quote in it as \\'."""
+    """An env file the module wrote: plain values bare, the others single-quoted (\\' a quote)."""
     pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
-    assert all(len(v) >= 2 and v[0] == v[-1] == "'" for v in pairs.values()), pairs
-    return {key: value[1:-1].replace("\\'", "'") for key, value in pairs.items()}
+    return {
+        key: value[1:-1].replace("\\'", "'") if value[:1] == "'" else value for key, value in pairs.items()
+    }
 
 
 def inputs(token_pair, **changes) -> hp.ClusterInputs:
@@ -299,4 +300,4 @@ def test_a_value_compose_would_change_is_refused_naming_file_and_key(installer_t
 def test_env_values_are_what_the_container_gets():
     template = "A=$a\n# a comment\nB=literal $$x\nA=$b\n"
     assert hp.env_values("t", template, {"a": "1", "b": "2"}) == {"A": "2", "B": "literal $x"}
-    assert hp.render_env("t", template, {"a": "1", "b": "2"}) == "A='1'\n# a comment\nB='literal $x'\nA='2'\n"
+    assert hp.render_env("t", template, {"a": "1", "b": "2"}) == "A=1\n# a comment\nB='literal $x'\nA=2\n"

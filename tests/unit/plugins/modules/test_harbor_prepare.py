@@ -64,8 +64,8 @@ def test_first_run_writes_common_config_and_a_second_changes_nothing(capsys, ins
     assert len(result["changed_files"]) == 10
     assert (config / "nginx" / "conf.d").is_dir()
     env = (config / "adminserver" / "env").read_text()
-    assert "EXT_ENDPOINT='http://10.201.4.11'\n" in env
-    assert f"MYSQL_PWD='{DB_PASSWORD}'\n" in env
+    assert "EXT_ENDPOINT=http://10.201.4.11\n" in env
+    assert f"MYSQL_PWD={DB_PASSWORD}\n" in env
     assert stat.S_IMODE((config / "ui" / "env").stat().st_mode) == 0o600
     assert stat.S_IMODE((config / "registry" / "config.yml").stat().st_mode) == 0o644
 
