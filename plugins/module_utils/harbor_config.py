@@ -115,10 +115,10 @@ def live_configuration(answer) -> dict:
 
 
 def _same(inventory, harbor) -> bool:
-    # JSON has no int/bool distinction Python keeps: True == 1 must not pass.
-    return (type(inventory) is type(harbor) and inventory == harbor) or (
-        type(inventory) is int and type(harbor) is float and inventory == harbor
-    )
+    # Python's True == 1, JSON's true and 1 are not the same setting; Go may answer 5 as 5.0.
+    if isinstance(inventory, bool) or isinstance(harbor, bool):
+        return inventory is harbor
+    return inventory == harbor
 
 
 def drift(inventory: dict, harbor: dict) -> list[dict]:

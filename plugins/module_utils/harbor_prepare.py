@@ -269,7 +269,7 @@ def env_assignments(name, template, values):
 
 def env_values(name, template, values):
     """The environment a container gets from an env template rendered with `values`."""
-    return {key: value for _, key, value in env_assignments(name, template, values) if key is not None}
+    return {key: value for _line, key, value in env_assignments(name, template, values) if key is not None}
 
 
 def render_env(name, template, values):

@@ -90,8 +90,9 @@ harbor:
   type: dict
 drift:
   description:
-    - Each setting whose live value differs, sorted by key. RV(drift[].only) says which side
-      alone holds the key (C(harbor) for a key set through the API only), else null.
+    - Each setting whose live value differs, sorted by key, with the inventory's value and
+      Harbor's; C(only) says which side alone holds the key (C(harbor) for a key set through
+      the API only), else it is null.
   returned: always
   type: list
   elements: dict
