@@ -25,7 +25,9 @@ from ansible_collections.harbor_ha.cluster.plugins.module_utils.harbor_prepare i
 
 ADMINSERVER_TEMPLATE = "adminserver/env"
 
-# Configuration key -> (environment variable, type): systemcfg.go's allEnvs at v1.1.2.
+# Configuration key -> (environment variable, type): systemcfg.go's allEnvs at v1.1.2. The test
+# installer's stand-in adminserver keeps its own copy on purpose (a stand-in must not run the code
+# it tests); tests/unit/installer checks that both build the same configuration.
 ADMINSERVER_ENV = {
     "ext_endpoint": ("EXT_ENDPOINT", str),
     "auth_mode": ("AUTH_MODE", str),

@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from harbor_standin import core
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import harbor_config
+
 KEY = "0123456789abcdef"
 
 
@@ -269,3 +271,13 @@ def test_put_guards_the_auth_mode_once_users_exist():
         core.config_for_put(ldap, STORED, 3)
     # The same mode again is no change.
     assert core.config_for_put({"auth_mode": "db_auth"}, STORED, 3) == {"auth_mode": "db_auth"}
+
+
+def test_the_stand_in_builds_what_the_collection_expects_of_harbor():
+    """Both follow Harbor 1.1's allEnvs: what status.yml compares is what the stand-in answers."""
+    env = {name: "1" for name, _ in core.ENVIRONMENT.values()} | {"EMAIL_SSL": "on", "AUTH_MODE": "db_auth"}
+    built = core.config_from_env(env, core.ENVIRONMENT)
+    for key in core.CONFIG_API_PASSWORD_KEYS:
+        built.pop(key)
+    assert built == harbor_config.configuration(env)
+    assert set(core.CONFIG_API_PASSWORD_KEYS) == set(harbor_config.PASSWORD_KEYS)
