@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -496,8 +497,23 @@ def bench() -> None:
     tool(["python", "tools/bench.py"])
 
 
+@contextmanager
+def scenario_lock(name: str):
+    """Hold the scenario's machine-wide lock: a scenario owns fixed container names and a fixed
+    subnet, so two checkouts on one machine (a developer's and CI's) must not run it at once.
+    The same file `flock /tmp/harbor-ha-scenario-NAME.lock ...` takes by hand."""
+    with open(f"/tmp/harbor-ha-scenario-{name}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"scenario {name} is running from another checkout; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def scenario(name: str) -> None:
-    tool(["molecule", "test", "-s", name])
+    with scenario_lock(name):
+        tool(["molecule", "test", "-s", name])
 
 
 @contextmanager
