@@ -9,6 +9,7 @@ not stop at it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import urllib.error
@@ -87,6 +88,31 @@ def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict
         return {"status": exc.code, "error": None}
     except (urllib.error.URLError, OSError) as exc:
         return {"status": None, "error": str(getattr(exc, "reason", exc))}
+
+
+def http_json(url: str, host: str, user: str, password: str, timeout: float = 3.0) -> dict:
+    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET with basic auth."""
+    if not url.startswith(("http://", "https://")):
+        return {"status": None, "document": None, "error": f"not an http(s) URL: {url}"}
+    try:
+        with open_url(
+            url,
+            headers={"Host": host},
+            timeout=timeout,
+            follow_redirects="none",
+            url_username=user,
+            url_password=password,
+            force_basic_auth=True,
+        ) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, "document": None, "error": None}
+    except (urllib.error.URLError, OSError) as exc:
+        return {"status": None, "document": None, "error": str(getattr(exc, "reason", exc))}
+    try:
+        return {"status": resp.status, "document": json.loads(body), "error": None}
+    except ValueError as exc:
+        return {"status": resp.status, "document": None, "error": f"not JSON: {exc}"}
 
 
 def tcp_reachable(host: str, port: int, timeout: float = 3.0) -> dict:
