@@ -16,12 +16,12 @@ description:
   - V(drained) sets the server to C(drain) (no new requests, those in flight go on), waits up to
     O(drain_timeout) seconds until its current sessions have ended, then sets it to C(maint). A
     timeout does not fail the module; it goes on to C(maint), warns and returns the sessions
-    that were still open (R(sessions_cut)), which the restart that follows cuts.
+    that were still open (RV(sessions_cut)), which the restart that follows cuts.
   - V(ready) first points the server at O(address) and O(port) (the runtime API's C(set server
     addr), which needs no reload), then sets it to C(ready) and waits until it passes its health
     checks (C(UP)) within O(timeout) seconds; it fails naming the status reached otherwise.
   - A server that no backend has (a node the configuration does not list yet) is left alone;
-    R(present) is then false.
+    RV(present) is then false.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
 options:
