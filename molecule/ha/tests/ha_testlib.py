@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import threading
 import time
@@ -85,6 +86,22 @@ def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
     return result.returncode == 0, time.monotonic() - start
 
 
+def login_once(password: str) -> tuple[bool, float]:
+    """(succeeded, seconds) of a login through the load balancer as the web UI makes it (POST
+    /login: the ui checks the password in the database and opens a session in Redis), then the
+    session read back through the load balancer (GET /api/users/current: either node's ui)."""
+    jar = f"/tmp/login-{time.monotonic_ns()}"
+    command = (
+        f"curl -sf -c {jar} -o /dev/null --data-urlencode principal=admin"
+        f" --data-urlencode password={shlex.quote(password)} http://{REGISTRY}/login"
+        f' && curl -sf -b {jar} http://{REGISTRY}/api/users/current | grep -Eq \'"username": ?"admin"\';'
+        f" rc=$?; rm -f {jar}; exit $rc"
+    )
+    start = time.monotonic()
+    result = on(CLIENT, command, check=False)
+    return result.returncode == 0, time.monotonic() - start
+
+
 def push_once(megabytes: int = 20) -> tuple[bool, float]:
     """(succeeded, seconds) of a push of a new image (one layer of fresh random data)."""
     image = f"{REGISTRY}/library/ha-push:{time.monotonic_ns()}"
@@ -107,6 +124,7 @@ class PullLoop:
 
     limit: int = 60
     action: Callable[[], tuple[bool, float]] = pull_once
+    noun: str = "pulls"  # what `action` does, for the report
     results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
 
     def __post_init__(self) -> None:
@@ -153,7 +171,7 @@ class PullLoop:
 
     def report(self, name: str, window: float) -> str:
         return (
-            f"{name}: {len(self.results)} pulls, {self.failed} failed, slowest {self.slowest:.2f} s, "
+            f"{name}: {len(self.results)} {self.noun}, {self.failed} failed, slowest {self.slowest:.2f} s, "
             f"detection window {window:.2f} s"
         )
 

@@ -4,15 +4,20 @@ restart path (issue 11: items 0, 1, 2, 5, 11 and 12).
 
 The tests run in this order and leave the sandbox as they found it: a port change under load, a
 node broken by an engine setting the preflight cannot judge, the corrected run that brings it back
-(and restarts both engines, and moves the port back, with a push cut by a short drain timeout).
+(and restarts both engines, and moves the port back, with a push cut by a short drain timeout),
+then a rotation of the database and Redis passwords under a login loop (the sandbox keeps the new
+passwords in its generated.yml).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import re
+import shlex
 import time
+import uuid
 
 import pytest
 import yaml
@@ -30,6 +35,7 @@ from ha_testlib import (
     assert_rolled,
     edit_hosts,
     lb_servers,
+    login_once,
     on,
     pull_once,
     unit_started,
@@ -221,6 +227,88 @@ def test_the_corrected_run_brings_the_node_back_and_restarts_each_engine_in_turn
         log_config = on(node, "docker inspect --format '{{json .HostConfig.LogConfig}}' harbor-log").stdout
         assert json.loads(log_config)["Config"] == {"max-file": "3", "max-size": "10m"}, node
         assert on(node, f"ls -A {RECORDS}").stdout == "", node
+
+
+GENERATED = INVENTORY / "group_vars" / "all" / "generated.yml"
+# Logins are made one after the other, each a docker exec on the client and two requests.
+MIN_LOGINS_DURING_ROTATION = 20
+# Logs in to MySQL or Redis from a Harbor node, as the node's Harbor does: exit status 0 if accepted.
+_BACKEND_LOGIN = """
+import socket, sys, pymysql
+kind, host, port, user, password = sys.argv[1:]
+if kind == "mysql":
+    try:
+        pymysql.connect(host=host, port=int(port), user=user, password=password, connect_timeout=5).close()
+    except pymysql.err.OperationalError as exc:
+        sys.exit(f"refused: {exc}")
+else:
+    s = socket.create_connection((host, int(port)), timeout=5)
+    word = password.encode()
+    s.sendall(b"*2\\r\\n$4\\r\\nAUTH\\r\\n$%d\\r\\n%s\\r\\n" % (len(word), word))
+    answer = s.recv(256).decode()
+    sys.exit(0 if answer.startswith("+OK") else f"refused: {answer.strip()}")
+"""
+
+
+def rotate_in_vault(names: list[str]) -> dict[str, tuple[str, str]]:
+    """New values for `names` in the sandbox's generated.yml (its vault), as an operator changes
+    them: {name: (old, new)}."""
+    changed, lines = {}, []
+    for line in GENERATED.read_text().splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key in names:
+            changed[key] = (json.loads(value), f"rotated-{uuid.uuid4().hex}")
+            lines.append(f"{key}: {json.dumps(changed[key][1])}")
+        else:
+            lines.append(line)
+    assert sorted(changed) == sorted(names), f"{names} not all in {GENERATED}"
+    GENERATED.write_text("\n".join(lines) + "\n")
+    return changed
+
+
+def backend_accepts(kind: str, password: str) -> bool:
+    host, port, user = {"mysql": ("10.201.10.11", 3306, "harbor"), "redis": ("10.201.10.12", 6379, "-")}[kind]
+    script = f"python3 -c '{_BACKEND_LOGIN}' {kind} {host} {port} {user} {shlex.quote(password)}"
+    return on(CLUSTER[0], script, check=False).returncode == 0
+
+
+def container_env(node: str, container: str) -> dict[str, str]:
+    """The environment of `container` on `node` as the engine gave it (after compose read the env files)."""
+    env = json.loads(on(node, f"docker inspect --format '{{{{json .Config.Env}}}}' {container}").stdout)
+    return dict(item.split("=", 1) for item in env)
+
+
+def test_a_password_rotation_loses_no_login(pushed, admin_password):
+    """Harbor's database and Redis passwords changed in the vault and applied with site.yml while a
+    client logs in through the load balancer over and over (each login checks the password in the
+    database and opens a session in Redis that the next request reads, on either node): no login
+    fails. Both servers accept the old and the new password until the last node has restarted with
+    the new ones, one node at a time; then the old ones are refused."""
+    rotated = rotate_in_vault(["vault_harbor_db_password", "vault_redis_password"])
+    (db_old, db_new), (redis_old, redis_new) = (
+        rotated["vault_harbor_db_password"],
+        rotated["vault_redis_password"],
+    )
+    assert backend_accepts("mysql", db_old) and backend_accepts("redis", redis_old)
+    since = time.monotonic()
+    login = functools.partial(login_once, admin_password)
+    with PullLoop(limit=5000, action=login, noun="logins") as logins, LbTimeline() as timeline:
+        logins.wait_pulls(3)
+        result = site(INVENTORY)
+        logins.wait_pulls(3)
+    output = ANSI.sub("", result.stdout + result.stderr)
+    assert result.returncode == 0, output[-4000:]
+    print(logins.report("password rotation", 0))  # the scenario's log keeps the figures
+    assert len(logins.results) >= MIN_LOGINS_DURING_ROTATION, logins.report("password rotation", 0)
+    assert logins.failed == 0, logins.report("password rotation", 0)
+    assert_rolled(timeline, CLUSTER, "harbor.service", since)
+    for node in CLUSTER:
+        assert container_env(node, "harbor-adminserver")["MYSQL_PWD"] == db_new, node
+        assert f",{redis_new}," in container_env(node, "harbor-ui")["_REDIS_URL"], node
+    assert backend_accepts("mysql", db_new) and backend_accepts("redis", redis_new)
+    assert not backend_accepts("mysql", db_old), "the old database password still logs in"
+    assert not backend_accepts("redis", redis_old), "the old Redis password still logs in"
+    assert login()[0]
 
 
 @pytest.fixture(scope="module", autouse=True)
