@@ -33,8 +33,9 @@ def test_cluster_has_its_monitor_osd_and_active_mds(lab):
 
 
 def test_client_has_exactly_the_caps_of_fs_authorize(lab):
-    """The caps the role grants are compared with what the cluster's own command grants."""
-    lab.check_output("ceph fs authorize cephfs client.authorize-probe / rw")
+    """The caps the role grants are compared with what the cluster's own command grants, with the
+    snapshot capability (`s`) the backups need."""
+    lab.check_output("ceph fs authorize cephfs client.authorize-probe / rws")
     try:
         reference = ceph_json(lab, "auth", "get", "client.authorize-probe")[0]["caps"]
     finally:
