@@ -7,7 +7,8 @@ backup under a pull loop (0 failed pulls) while a write prober sees pushes answe
 Retry-After and the message, then let through; image B pushed and P deleted; a restore refused
 onto the non-empty database; the restore in place. After it A pulls with its digest, B is gone, P
 is back, a session opened before the backup is still valid, and status.yml is healthy and lists
-the backup. The stand-in ui has no project API: P is written and deleted in the database as
+the backup. They run after the day-2 tests and before the add-node and TLS tests, which change
+the sandbox's shape. The stand-in ui has no project API: P is written and deleted in the database as
 Harbor's ui does (a row of `project`, deleted = 1 on deletion).
 """
 
