@@ -16,6 +16,7 @@ description:
   - Problems are, per node, anything but V(UP) at a load balancer, a share that is not a mounted
     CephFS, a failed health check, an unreachable database or Redis, and, across nodes, key files
     whose fingerprints differ. A node without a state (unreachable) is a problem too.
+  - A Harbor 2.x node's line names the release its core runs and the components of its health.
 positional: load_balancers
 options:
   _input:
@@ -90,7 +91,10 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
         share_text = f"share NOT MOUNTED ({share.get('fstype') or 'no mount'})"
         problems.append(f"{node}: the share {share['path']} is not mounted")
     health = status["health"]
-    if health["healthy"]:
+    if "components" in health:
+        health_text, health_problems = _harbor2_health(node, status)
+        problems += health_problems
+    elif health["healthy"]:
         health_text = "harbor healthy"
     else:
         codes = f"systeminfo {health['systeminfo']['status']}, registry {health['registry']['status']}"
@@ -102,6 +106,21 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
         if not endpoint["reachable"]:
             problems.append(f"{node}: {name} unreachable ({endpoint['error']})")
     return f"{node}: lb {lb} | {share_text} | {health_text} | {', '.join(reach)}", problems
+
+
+def _harbor2_health(node: str, status: dict) -> tuple[str, list[str]]:
+    """Harbor 2.x: the release the node's core runs, and the components core's health API lists."""
+    health = status["health"]
+    release = status.get("version") or "(release unknown)"
+    components = health["components"]
+    if health["healthy"]:
+        return f"harbor {release} healthy ({', '.join(sorted(components))})", []
+    failing = [f"{name} {state}" for name, state in sorted(components.items()) if state != "healthy"]
+    api, registry = health["api"], health["registry"]
+    detail = (
+        ", ".join(failing) or f"health API {api['status'] or api['error']}, registry {registry['status']}"
+    )
+    return f"harbor {release} UNHEALTHY ({detail})", [f"{node}: Harbor is unhealthy ({detail})"]
 
 
 def _key_lines(statuses: dict) -> tuple[list[str], list[str]]:

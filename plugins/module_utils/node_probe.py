@@ -9,6 +9,7 @@ not stop at it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import urllib.error
@@ -73,6 +74,37 @@ def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict
         return {"status": exc.code, "error": None}
     except (urllib.error.URLError, OSError) as exc:
         return {"status": None, "error": str(getattr(exc, "reason", exc))}
+
+
+def http_json(url: str, host: str, timeout: float = 3.0) -> dict:
+    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET."""
+    if not url.startswith(("http://", "https://")):
+        return {"status": None, "document": None, "error": f"not an http(s) URL: {url}"}
+    try:
+        with open_url(url, headers={"Host": host}, timeout=timeout, follow_redirects="none") as resp:
+            status, body = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, "document": None, "error": None}
+    except (urllib.error.URLError, OSError) as exc:
+        return {"status": None, "document": None, "error": str(getattr(exc, "reason", exc))}
+    try:
+        return {"status": status, "document": json.loads(body), "error": None}
+    except ValueError as exc:
+        return {"status": status, "document": None, "error": f"not JSON: {exc}"}
+
+
+def harbor2_health(base: str, host: str, timeout: float = 3.0) -> dict:
+    """Harbor 2.x core's health API (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
+    api = http_json(f"{base}/api/v2.0/health", host, timeout)
+    registry = http_status(f"{base}/v2/", host, timeout)
+    document = api.pop("document") or {}
+    components = {c.get("name"): c.get("status") for c in document.get("components") or []}
+    return {
+        "api": {**api, "overall": document.get("status")},
+        "registry": registry,
+        "components": components,
+        "healthy": api["status"] == 200 and document.get("status") == "healthy" and registry["status"] == 401,
+    }
 
 
 def tcp_reachable(host: str, port: int, timeout: float = 3.0) -> dict:
