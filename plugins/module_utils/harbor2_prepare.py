@@ -202,7 +202,9 @@ class Plan:
 
 def plan(staged: dict[str, Entry], live_root: str, mirror: bool) -> Plan:
     """The differences of `live_root` from `staged`. With `mirror`, live files that are not staged
-    go too (prepare empties common/config on every run; it keeps directories)."""
+    go too (prepare empties common/config on every run; it keeps directories), but for empty
+    ones: docker makes an empty file where a container binds a file into a directory it binds
+    from there (the registry's root.crt into common/config/registry), again at every start."""
     write = [
         relative
         for relative, wanted in sorted(staged.items())
@@ -212,8 +214,9 @@ def plan(staged: dict[str, Entry], live_root: str, mirror: bool) -> Plan:
     if mirror:
         for directory, _, files in os.walk(live_root):
             for name in files:
-                relative = os.path.relpath(os.path.join(directory, name), live_root)
-                if relative not in staged:
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, live_root)
+                if relative not in staged and os.path.getsize(path) > 0:
                     remove.append(relative)
     return Plan(write, sorted(remove))
 

@@ -19,7 +19,8 @@ description:
     node, and every run, would hold other values. This module gives prepare the cluster's keys (so
     it makes none) and sets the cluster's values in place of the ones it drew.
   - It then makes the live C(common/config) equal to the staged one (content, mode, owner; files
-    prepare did not write are removed, as prepare empties it on every run), and the live
+    prepare did not write are removed, as prepare empties it on every run, but for the empty ones
+    docker makes for the files it binds into a directory bound from there), and the live
     C(data_volume) hold what prepare made under C(/data) (directories with their owner and mode,
     the keys); nothing else there is touched. A run that changes nothing reports no change.
   - The C(docker-compose.yml) prepare wrote is returned, not installed, for the caller to adapt.

@@ -225,9 +225,14 @@ def test_files_prepare_does_not_write_are_removed_from_common_config(capsys, clu
     run(capsys, cluster)
     stray = Path(cluster["path"]) / "common" / "config" / "core" / "left-over.conf"
     stray.write_text("an old file")
+    # What docker leaves where the registry's container binds root.crt into /etc/registry.
+    mount_point = Path(cluster["path"]) / "common" / "config" / "registry" / "root.crt"
+    mount_point.touch()
     result = run(capsys, cluster)
     assert result["removed_files"] == [str(stray)]
     assert not stray.exists()
+    assert mount_point.exists()
+    assert not run(capsys, cluster)["changed"]
 
 
 def test_a_csrf_key_given_by_hand_wins_and_must_have_32_characters(capsys, cluster):
