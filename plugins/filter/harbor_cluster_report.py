@@ -84,9 +84,12 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
     if not status or "share" not in status:
         return f"{node}: did not answer | lb {lb}", [f"{node} did not answer", *problems]
     share = status["share"]
-    if share["mounted"]:
+    if share["mounted"] and share.get("answering", True):
         usage = f"{_size(share['used'])}/{_size(share['size'])} ({share['used_percent']}%)"
         share_text = f"share {share['fstype']} {usage}"
+    elif share["mounted"]:
+        share_text = f"share {share['fstype']} NOT ANSWERING ({share.get('error')})"
+        problems.append(f"{node}: the share {share['path']} does not answer ({share.get('error')})")
     else:
         share_text = f"share NOT MOUNTED ({share.get('fstype') or 'no mount'})"
         problems.append(f"{node}: the share {share['path']} is not mounted")

@@ -16,7 +16,7 @@ import urllib.error
 
 from ansible.module_utils.urls import open_url
 
-# As the share guard (role cephfs_client, _cephfs_client_fstypes) accepts them.
+# What a CephFS mount looks like in /proc/self/mountinfo: the kernel client, then ceph-fuse.
 CEPH_TYPES = ("ceph", "fuse.ceph-fuse")
 
 
@@ -48,15 +48,29 @@ def mount_at(path: str, mountinfo: str | None = None) -> dict | None:
 
 
 def share(path: str, mountinfo: str | None = None) -> dict:
+    """Whether a CephFS is mounted at `path`, whether it answers, and how full it is.
+
+    A ceph-fuse process that died leaves its mount in place, answering ENOTCONN: `answering` is
+    false then, with the error.
+    """
     mount = mount_at(path, mountinfo)
     result = {"path": path, "mounted": bool(mount and mount["fstype"] in CEPH_TYPES)}
     result["fstype"] = mount["fstype"] if mount else None
+    result.update(answering=False, error=None)
     if result["mounted"]:
-        stat = os.statvfs(path)
+        try:
+            stat = os.statvfs(path)
+        except OSError as exc:
+            result["error"] = exc.strerror or str(exc)
+            return result
         size, avail = stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize
         used = size - stat.f_bfree * stat.f_frsize
         result.update(
-            size=size, used=used, avail=avail, used_percent=round(100 * used / size, 1) if size else 0
+            answering=True,
+            size=size,
+            used=used,
+            avail=avail,
+            used_percent=round(100 * used / size, 1) if size else 0,
         )
     return result
 

@@ -56,7 +56,7 @@ def test_missing_answers_are_named(tmp_path):
     assert not (tmp_path / "qa").exists()
 
 
-@pytest.mark.parametrize("environment", ["sandbox", "staging", "production"])
+@pytest.mark.parametrize("environment", ["sandbox", "sandbox2", "staging", "production"])
 def test_inventory_has_the_groups_site_yml_needs(environment):
     result = subprocess.run(
         [tool("ansible-inventory"), "-i", str(ROOT / "inventories" / environment), "--list"],
@@ -92,3 +92,23 @@ def test_a_harbor_2_environment_gets_the_postgresql_role_s_secret(tmp_path):
     assert "mysql" not in settings + vault
     assert 'cluster_harbor_version: "2.15.2"' in settings
     assert 'vault_postgresql_admin_password: ""' in vault
+
+
+@pytest.mark.parametrize("environment", ["sandbox", "sandbox2", "staging", "production"])
+def test_inventory_sets_each_fact_once(environment):
+    """The cluster model's facts, never a role's copy of one (site.yml's preflight refuses those)."""
+    owned = yaml.safe_load((ROOT / "roles" / "cluster" / "vars" / "main.yml").read_text())["_cluster_owned"]
+    result = subprocess.run(
+        [tool("ansible-inventory"), "-i", str(ROOT / "inventories" / environment), "--list", "--export"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    inventory = json.loads(result.stdout)
+    names = set(inventory.get("all", {}).get("vars", {}))
+    for group in inventory.values():
+        names |= set(group.get("vars", {}) if isinstance(group, dict) else {})
+    for host_vars in inventory.get("_meta", {}).get("hostvars", {}).values():
+        names |= set(host_vars)
+    assert "cluster_name" in names
+    assert not names & set(owned), sorted(names & set(owned))

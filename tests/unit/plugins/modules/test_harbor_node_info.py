@@ -1,8 +1,10 @@
 """harbor_node_info and its probes: a broken node is described, not raised."""
 
+import errno
 import hashlib
 import http.server
 import json
+import os
 import socket
 import threading
 
@@ -40,6 +42,8 @@ def test_a_parent_mount_is_not_the_share():
         "path": "/mnt/cephfs",
         "mounted": False,
         "fstype": None,
+        "answering": False,
+        "error": None,
     }
 
 
@@ -51,8 +55,22 @@ def test_share_reports_usage_when_mounted(tmp_path):
     info = f"1 1 0:1 / {tmp_path} rw - ceph 10.0.0.1:/ rw\n"
     result = node_probe.share(str(tmp_path), info)
     assert result["mounted"] is True
+    assert result["answering"] is True
     assert result["size"] > 0
     assert 0 <= result["used_percent"] <= 100
+
+
+def test_a_dead_ceph_fuse_mount_is_mounted_but_does_not_answer(tmp_path, monkeypatch):
+    """What a ceph-fuse whose process died leaves: the mount, answering ENOTCONN."""
+
+    def enotconn(path):
+        raise OSError(errno.ENOTCONN, os.strerror(errno.ENOTCONN), path)
+
+    monkeypatch.setattr(node_probe.os, "statvfs", enotconn)
+    info = f"1 1 0:1 / {tmp_path} rw - fuse.ceph-fuse ceph-fuse rw\n"
+    result = node_probe.share(str(tmp_path), info)
+    assert (result["mounted"], result["answering"]) == (True, False)
+    assert result["error"] == os.strerror(errno.ENOTCONN)
 
 
 class Harbor(http.server.BaseHTTPRequestHandler):
@@ -242,3 +260,17 @@ def test_a_harbor_2_node_without_core_has_no_release(capsys, closed_port, tmp_pa
     assert result["health"]["healthy"] is False
     assert result["health"]["components"] == {}
     assert "refused" in result["health"]["api"]["error"].lower()
+
+
+def test_cephfs_mount_info_reports_the_share(capsys, tmp_path, monkeypatch):
+    from ansible_collections.harbor_ha.cluster.plugins.modules import cephfs_mount_info  # noqa: PLC0415
+
+    info = f"1 1 0:1 / {tmp_path} rw - fuse.ceph-fuse ceph-fuse rw\n"
+    read_mounts = node_probe.mount_at
+    monkeypatch.setattr(node_probe, "mount_at", lambda path, mountinfo=None: read_mounts(path, info))
+    with patch_module_args({"path": str(tmp_path)}), pytest.raises(SystemExit) as done:
+        cephfs_mount_info.main()
+    result = json.loads(capsys.readouterr().out)
+    assert done.value.code == 0
+    assert (result["changed"], result["mounted"], result["answering"]) == (False, True, True)
+    assert result["fstype"] == "fuse.ceph-fuse"
