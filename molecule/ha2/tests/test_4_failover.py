@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ha2_testlib import NODE2
-from ha_testlib import docker, fail_under_pulls, on, rejoins_and_serves
+from ha_testlib import fail_under_pulls, on, rejoins_and_serves
 
 
 def test_stopped_node(pushed):
@@ -17,9 +17,12 @@ def test_stopped_node(pushed):
 
 
 def test_hung_node(pushed):
-    """The node hangs: every process paused, its sockets accept and nothing answers."""
+    """The node hangs: every Harbor process paused, its sockets accept and nothing answers.
+    The node's engine pauses them: its containers live beside the node's own in the machine's
+    cgroup tree (the bed's hosts share the host's cgroup namespace), so `docker pause` of the
+    node would leave Harbor answering."""
     try:
-        fail_under_pulls("hung node", NODE2, lambda: docker("pause", NODE2))
+        fail_under_pulls("hung node", NODE2, lambda: on(NODE2, "docker pause $(docker ps -q)"))
     finally:
-        docker("unpause", NODE2)
+        on(NODE2, "docker unpause $(docker ps -q --filter status=paused)")
     rejoins_and_serves(NODE2)
