@@ -152,7 +152,8 @@ CASES = {
         r"harbor_csrf_key has 31 characters: give exactly 32", {**HARBOR2, "harbor_csrf_key": "k" * 31}
     ),
     "data_volume off the share": Case(
-        r"harbor_data_dir \(/srv/harbor/data, harbor\.yml's data_volume\) .* must be directories under the share",
+        r"harbor_data_dir \(/srv/harbor/data, harbor\.yml's data_volume\) .*"
+        r" must be directories under the share",
         {**HARBOR2, "harbor_data_dir": "/srv/harbor/data"},
     ),
     "a harbor.yml setting the cluster owns": Case(
