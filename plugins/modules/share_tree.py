@@ -15,7 +15,7 @@ description:
     and mode, in the order given (parents first), as C(ansible.builtin.file) with
     C(state=directory) would for each, but in one call, so that a re-run of a role that lays out a share
     tree costs one module run, not one per directory.
-  - Safe to run on several hosts at once against one shared O(root): a directory another host
+  - Safe to run on several hosts at once against one shared O(root); a directory another host
     made between the check and the C(mkdir) is taken as made.
   - Never creates O(root) itself and refuses a path that leaves it (C(..), an absolute path), so
     that a guard on O(root) (the share is mounted) covers every directory made.
