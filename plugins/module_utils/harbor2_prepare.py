@@ -104,7 +104,7 @@ def pin_config(config: str, key_set: dict[str, bytes], values: dict[str, str]) -
     """
     found: set[str] = set()
     registry_user = None
-    for directory, _, files in os.walk(config):
+    for directory, _subdirs, files in os.walk(config):
         for name in files:
             if name != "env":
                 continue
@@ -212,7 +212,7 @@ def plan(staged: dict[str, Entry], live_root: str, mirror: bool) -> Plan:
     ]
     remove = []
     if mirror:
-        for directory, _, files in os.walk(live_root):
+        for directory, _subdirs, files in os.walk(live_root):
             for name in files:
                 path = os.path.join(directory, name)
                 relative = os.path.relpath(path, live_root)

@@ -76,7 +76,7 @@ attributes:
     details: The files hold secrets; O(path) relative names of the changed files are returned.
 notes:
   - The staging directory is made next to O(path), mode 0700, and removed afterwards.
-  - C(/hostfs) is the node's root, read-only: prepare reads certificate files there.
+  - C(/hostfs) is the node's root, read-only, because prepare reads certificate files there.
 """
 
 EXAMPLES = r"""
@@ -181,9 +181,9 @@ def run(module: AnsibleModule) -> dict:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
-        "changed": not all(the_plan.empty for the_plan, _, _ in plans),
-        "changed_files": [os.path.join(live, p) for the_plan, _, live in plans for p in the_plan.write],
-        "removed_files": [os.path.join(live, p) for the_plan, _, live in plans for p in the_plan.remove],
+        "changed": not all(each.empty for each, _staged, _live in plans),
+        "changed_files": [os.path.join(live, p) for each, _staged, live in plans for p in each.write],
+        "removed_files": [os.path.join(live, p) for each, _staged, live in plans for p in each.remove],
         "compose": compose,
     }
 

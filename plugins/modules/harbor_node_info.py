@@ -134,7 +134,7 @@ CORE_CONTAINER = "harbor-core"
 
 def core_release(module: AnsibleModule) -> str | None:
     """The tag of the image the node's core runs, or None when there is no such container."""
-    rc, out, _ = module.run_command(
+    rc, out, _err = module.run_command(
         [module.params["docker"], "inspect", "--format", "{{.Config.Image}}", CORE_CONTAINER]
     )
     return out.strip().rsplit(":", 1)[-1] if rc == 0 and ":" in out else None
