@@ -1,7 +1,7 @@
-"""A node added by editing the inventory and running site.yml --limit it and the load balancer
-(issue 14): it joins with the cluster's values, serves what was pushed before it existed, and
-site.yml in check mode over the grown cluster then finds nothing to change (check-mode clean),
-with no secret in its -vv output."""
+"""A node added by editing the inventory and running site.yml --limit it, the load balancer
+and the database host (issue 14): it joins with the cluster's values, serves what was pushed
+before it existed, and site.yml in check mode over the grown cluster then finds nothing to change
+(check-mode clean), with no secret in its -vv output."""
 
 from __future__ import annotations
 
@@ -31,12 +31,13 @@ def changed_tasks(result) -> list[str]:
 
 @pytest.fixture(scope="module")
 def grown(tmp_path_factory, pushed):
-    """inventories/sandbox2 with NODE3 in harbor_nodes, after site.yml --limit it,harbor_lb."""
+    """inventories/sandbox2 with NODE3 in harbor_nodes, after site.yml --limit it,harbor_lb,harbor_db
+    (PostgreSQL's max_connections follows the number of nodes)."""
     inventory = tmp_path_factory.mktemp("grown") / "sandbox2"
     shutil.copytree(INVENTORY, inventory)
     edit_hosts(inventory, lambda groups: groups["harbor_nodes"]["hosts"].update({NODE3: None}))
     result = ansible_playbook(
-        "playbooks/site.yml", "--limit", f"{NODE3},harbor_lb", inventory=inventory, timeout=1800
+        "playbooks/site.yml", "--limit", f"{NODE3},harbor_lb,harbor_db", inventory=inventory, timeout=1800
     )
     assert result.returncode == 0, ANSI.sub("", result.stdout)[-4000:]
     return inventory
