@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -541,8 +542,28 @@ def bench() -> None:
     tool(["python", "tools/bench.py"])
 
 
+@contextmanager
+def scenario_lock(name: str):
+    """Hold the scenario's machine-wide lock: a scenario owns fixed container names and a fixed
+    subnet, so two checkouts on one machine (a developer's and CI's) must not run it at once.
+    The same file `flock /tmp/harbor-ha-scenario-NAME.lock ...` takes by hand."""
+    # A fixed path is the point (the same lock for every checkout); O_NOFOLLOW refuses a symlink.
+    path = f"/tmp/harbor-ha-scenario-{name}.lock"  # noqa: S108
+    handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"scenario {name} is running from another checkout; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
 def scenario(name: str) -> None:
-    tool(["molecule", "test", "-s", name])
+    with scenario_lock(name):
+        tool(["molecule", "test", "-s", name])
 
 
 @contextmanager

@@ -14,8 +14,10 @@ description:
     C(harbor_ha.cluster.haproxy_servers_info) returned for each load balancer, and returns the
     lines of a report (one per node) and the list of problems that make the cluster degraded.
   - Problems are, per node, anything but V(UP) at a load balancer, a share that is not a mounted
-    CephFS, a failed health check, an unreachable database or Redis, and, across nodes, key files
-    whose fingerprints differ. A node without a state (unreachable) is a problem too.
+    CephFS, a failed health check, an unreachable database or Redis, a live setting that differs
+    from the inventory's (C(settings), what C(harbor_ha.cluster.harbor_settings_info) returned),
+    and, across nodes, key files whose fingerprints differ. A node without a state (unreachable)
+    is a problem too; a node whose settings could not be read says why, without a problem.
   - A Harbor 2.x node's line names the release its core runs and the components of its health.
 positional: load_balancers
 options:
@@ -41,7 +43,7 @@ _value:
   type: dict
   contains:
     lines:
-      description: One line per node, then one per key file.
+      description: One line per node, then one per key file, then one per setting that differs.
       type: list
       elements: str
     problems:
@@ -108,7 +110,40 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
         reach.append(f"{name} {'ok' if endpoint['reachable'] else 'UNREACHABLE'}")
         if not endpoint["reachable"]:
             problems.append(f"{node}: {name} unreachable ({endpoint['error']})")
-    return f"{node}: lb {lb} | {share_text} | {health_text} | {', '.join(reach)}", problems
+    line = f"{node}: lb {lb} | {share_text} | {health_text} | {', '.join(reach)}"
+    if "settings" in status:
+        settings_text, settings_problems = _settings_state(node, status["settings"])
+        line += f" | {settings_text}"
+        problems += settings_problems
+    return line, problems
+
+
+def _settings_state(node: str, settings: dict) -> tuple[str, list[str]]:
+    if settings.get("error"):
+        return f"settings not compared ({settings['error']})", []
+    drifted = [item["key"] for item in settings["drift"]]
+    if not drifted:
+        return "settings as the inventory", []
+    return f"settings DIFFER ({', '.join(drifted)})", [
+        f"{node}: Harbor's settings differ from the inventory ({', '.join(drifted)}): the next start"
+        " of any node reverts a change made in the web UI; set it in the inventory (harbor_cfg_extra)"
+        " to keep it"
+    ]
+
+
+def _drift_lines(statuses: dict) -> list[str]:
+    """One line per drifted setting and value pair, naming the nodes that answered it."""
+    seen: dict[tuple, list[str]] = {}
+    for node, status in sorted(statuses.items()):
+        for item in ((status or {}).get("settings") or {}).get("drift") or []:
+            if item["only"] == "harbor":
+                text = f"setting {item['key']}: set in Harbor ({item['harbor']!r}), not by the inventory"
+            elif item["only"] == "inventory":
+                text = f"setting {item['key']}: the inventory's {item['inventory']!r} is missing in Harbor"
+            else:
+                text = f"setting {item['key']}: inventory {item['inventory']!r}, Harbor {item['harbor']!r}"
+            seen.setdefault(text, []).append(node)
+    return [f"{text} (on {', '.join(nodes)})" for text, nodes in seen.items()]
 
 
 def _harbor2_health(node: str, status: dict) -> tuple[str, list[str]]:
@@ -160,7 +195,10 @@ def harbor_cluster_report(nodes, load_balancers):
         problems += node_problems
     key_lines, key_problems = _key_lines(nodes)
     # A load balancer that did not answer is reported once, not once per node.
-    return {"lines": lines + key_lines, "problems": list(dict.fromkeys(problems + key_problems))}
+    return {
+        "lines": lines + key_lines + _drift_lines(nodes),
+        "problems": list(dict.fromkeys(problems + key_problems)),
+    }
 
 
 class FilterModule:

@@ -79,6 +79,41 @@ def update(text: str, values: dict[str, str], absent: tuple[str, ...] = ()) -> t
     return new_text, sorted(changed)
 
 
+# --------------------------------------------------------------------------- what compose reads
+# A value docker compose passes to a container unchanged, from an env_file line KEY=<value>:
+# docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+ (compose-go 1.16+) read a bare value
+# of plain characters as it is, and both read a single-quoted value literally, \' as a quote, with
+# its spaces and any "#" kept. A bare value loses a " #..." comment and trailing spaces, and
+# Compose v2 expands its $NAME. They disagree on a backslash (python-dotenv unescapes \\,
+# compose-go keeps it), and python-dotenv expands ${NAME} even inside single quotes: such
+# values are refused. Plain values stay bare, as docker's own --env-file reads them too.
+_PLAIN = re.compile(r"[A-Za-z0-9_.,:/@+=%-]*")
+_EXPANDED = re.compile(r"\$\{[^}]*\}")
+
+
+def compose_problem(value: str) -> str | None:
+    """Why compose would change `value` on its way into a container, or None."""
+    if "\n" in value or "\r" in value:
+        return "a line break (an env file holds one value a line)"
+    if "\0" in value:
+        return "a NUL character"
+    if "\\" in value:
+        return "a backslash (docker-compose 1.29 and Compose v2 unescape it differently)"
+    if _EXPANDED.search(value):
+        return "${...} (docker-compose 1.29 expands it, even in quotes)"
+    return None
+
+
+def compose_value(value: str) -> str:
+    """`value` written so that docker compose reads back exactly `value` from KEY=<this>."""
+    problem = compose_problem(value)
+    if problem:
+        raise EnvFileError(f"the value contains {problem}")
+    if _PLAIN.fullmatch(value):
+        return value
+    return "'" + value.replace("'", "\\'") + "'"
+
+
 MASK = "********"
 
 

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from string import Template
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import EnvFileError, compose_value
+
 SECTION = "configuration"
 
 # Keys prepare reads unconditionally (rcp.get), and those it reads only when present.
@@ -205,11 +207,21 @@ def validate(cfg):
 
 
 def template_values(cfg, inputs):
-    """The variables prepare computes from harbor.cfg, by the names its templates use."""
-    validate(cfg)
+    """The variables prepare computes from harbor.cfg and the cluster's secrets, by the names its
+    templates use."""
     for name, value in (("ui_secret", inputs.ui_secret), ("jobservice_secret", inputs.jobservice_secret)):
         if not value:
             raise PrepareError(f"{name} is empty: give the cluster's {name} (the same on every node)")
+    return {
+        **settings_values(cfg),
+        "ui_secret": inputs.ui_secret,
+        "jobservice_secret": inputs.jobservice_secret,
+    }
+
+
+def settings_values(cfg):
+    """The variables prepare computes from harbor.cfg alone, by the names its templates use."""
+    validate(cfg)
     values = {
         "ui_url": cfg["ui_url_protocol"] + "://" + cfg["hostname"],
         "email_host": cfg["email_server"],
@@ -222,8 +234,6 @@ def template_values(cfg, inputs):
         "admiral_url": cfg.get("admiral_url", ""),
         # prepare passes its --with-notary flag, a Python bool, which Template renders as False.
         "with_notary": "False",
-        "ui_secret": inputs.ui_secret,
-        "jobservice_secret": inputs.jobservice_secret,
     }
     for key in REQUIRED_KEYS:
         values.setdefault(key, cfg[key])
@@ -241,6 +251,42 @@ def render(name, template, values):
         raise PrepareError(f"template {name} uses ${exc.args[0]}, which prepare does not give it") from exc
     except ValueError as exc:
         raise PrepareError(f"template {name}: {exc} (write a literal $ as $$)") from exc
+
+
+def env_assignments(name, template, values):
+    """Each line of an env template as (line, key, value): for a KEY=VALUE line, its key and its
+    value after prepare's substitution, the whole text after the first "=" (what the container
+    must see); for any other line, None and None."""
+    entries = []
+    for line in template.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            entries.append((line, key.strip(), render(name, value, values)))
+        else:
+            entries.append((line, None, None))
+    return entries
+
+
+def env_values(name, template, values):
+    """The environment a container gets from an env template rendered with `values`."""
+    return {key: value for _line, key, value in env_assignments(name, template, values) if key is not None}
+
+
+def render_env(name, template, values):
+    """An env template rendered as prepare does, with each value that is not plain single-quoted
+    so that docker compose hands the container exactly that value (prepare writes them bare:
+    compose 1.29 would cut a password at " #", Compose v2 would expand its $NAME). Other lines
+    are kept."""
+    lines = []
+    for line, key, value in env_assignments(name, template, values):
+        if key is None:
+            lines.append(line)
+            continue
+        try:
+            lines.append(f"{key}={compose_value(value)}")
+        except EnvFileError as exc:
+            raise PrepareError(f"{name}: {key}: {exc}, which docker compose would change") from exc
+    return "\n".join(lines) + "\n"
 
 
 def check_token_key_pair(private_key, root_cert):
@@ -291,7 +337,8 @@ def config_files(read_template, cfg, inputs, proxy_protocol=None):
         broken = sorted(name for name, value in given.items() if "\n" in value or "\r" in value)
         if broken:
             raise PrepareError(f"{broken}: a line break in a value breaks {dest} (one KEY=VALUE a line)")
-        files[dest] = render(template, read_template(template), given)
+        renderer = render_env if dest.endswith("/env") else render
+        files[dest] = renderer(template, read_template(template), given)
     for template, dest in COPIED:
         files[dest] = read_template(template)
     files["ui/private_key.pem"] = inputs.token_private_key

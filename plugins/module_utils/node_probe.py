@@ -90,12 +90,14 @@ def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict
         return {"status": None, "error": str(getattr(exc, "reason", exc))}
 
 
-def http_json(url: str, host: str, timeout: float = 3.0) -> dict:
-    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET."""
+def http_json(url: str, host: str, user: str = "", password: str = "", timeout: float = 3.0) -> dict:
+    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET, with basic auth
+    when `user` is given."""
     if not url.startswith(("http://", "https://")):
         return {"status": None, "document": None, "error": f"not an http(s) URL: {url}"}
+    auth = {"url_username": user, "url_password": password, "force_basic_auth": True} if user else {}
     try:
-        with open_url(url, headers={"Host": host}, timeout=timeout, follow_redirects="none") as resp:
+        with open_url(url, headers={"Host": host}, timeout=timeout, follow_redirects="none", **auth) as resp:
             status, body = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return {"status": exc.code, "document": None, "error": None}
@@ -109,7 +111,7 @@ def http_json(url: str, host: str, timeout: float = 3.0) -> dict:
 
 def harbor2_health(base: str, host: str, timeout: float = 3.0) -> dict:
     """Harbor 2.x core's health API (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
-    api = http_json(f"{base}/api/v2.0/health", host, timeout)
+    api = http_json(f"{base}/api/v2.0/health", host, timeout=timeout)
     registry = http_status(f"{base}/v2/", host, timeout)
     document = api.pop("document") or {}
     components = {c.get("name"): c.get("status") for c in document.get("components") or []}

@@ -22,6 +22,13 @@ description:
     C(common/config) on every run, it removes files there that it does not write.
   - Changes that must last belong in C(common/templates) (a literal C($) written as C($$)), not in
     C(common/config), which is rendered again on every run.
+  - Unlike C(prepare), it writes each value of the env files (C(adminserver/env), C(ui/env),
+    C(jobservice/env), C(db/env)) that holds more than letters, digits and C(_.,:/@+=%-)
+    single-quoted, so that docker compose hands the container exactly the rendered value;
+    C(prepare) writes them bare, and docker-compose 1.29 cuts such a value where a space and a
+    hash sign begin a comment, while Compose v2 expands its C($NAME). A value compose would
+    change even quoted (a backslash, C(${...}), a line break) fails the module, naming the file
+    and the key.
   - Notary (C(prepare --with-notary)) is not supported; C(WITH_NOTARY) is rendered C(False).
 author:
   - harbor_ha.cluster contributors (@harbor-ha)

@@ -63,17 +63,18 @@ def test_client_configuration(name):
 
 
 def test_share_layout(node1):
+    # Harbor 1.1 (the scenario's release) runs as root: root owns the tree.
     expected = {
-        "data": ("10000", "0755"),
-        "data/registry": ("10000", "0755"),
-        "data/config": ("10000", "0755"),
-        "data/ca_download": ("10000", "0755"),
-        "data/job_logs": ("10000", "0755"),
+        "data": ("0", "0755"),
+        "data/registry": ("0", "0755"),
+        "data/config": ("0", "0755"),
+        "data/ca_download": ("0", "0755"),
+        "data/job_logs": ("0", "0755"),
         "data/cert": ("0", "0700"),
         "secrets": ("0", "0700"),
-        "log": ("10000", "0755"),
-        "log/cephfs-node1": ("10000", "0755"),
-        "log/cephfs-node2": ("10000", "0755"),
+        "log": ("0", "0755"),
+        "log/cephfs-node1": ("0", "0755"),
+        "log/cephfs-node2": ("0", "0755"),
     }
     for path, (owner, mode) in expected.items():
         found = node1.check_output(f"stat --format '%F %u %g %a' {MOUNTPOINT}/{path}")

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
-import yaml
-from bedhelpers import bed_host
+from bedhelpers import host_fixture, scenario_fixtures
 
-SCENARIO = Path(__file__).resolve().parents[1]
 # The inventory's test fixtures (passwords, the bundled harbor-db), from molecule.yml.
-FIXTURES = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]["group_vars"][
-    "all"
-]
+FIXTURES = scenario_fixtures()
 DB_ADDRESS = "10.201.3.10"
 REDIS_ADDRESS = "10.201.3.11"
 CLIENT_ADDRESS = "10.201.3.12"
@@ -25,27 +19,26 @@ SECRET_MARKERS = [
         "mysql_admin_password",
         "cluster_db_password",
         "cluster_redis_password",
-        "bundled_db_root_password",
+        "harbor_admin_password",
+        "installer_db_password",
+        "installer_admin_password",
     )
 ]
 
 
-def host_fixture(name: str):
-    """A session fixture for one test host, named in the tests after its role in the scenario."""
-    return pytest.fixture(scope="session", name=name.removeprefix("database-"))(lambda: bed_host(name))
+db = host_fixture("database-db", "database-")
+redis = host_fixture("database-redis", "database-")
+client = host_fixture("database-client", "database-")
+outsider = host_fixture("database-outsider", "database-")
 
 
-db = host_fixture("database-db")
-redis = host_fixture("database-redis")
-client = host_fixture("database-client")
-outsider = host_fixture("database-outsider")
-
-
-def harbor_sql(host, statement: str, *, user: str = "harbor", database: str = "registry"):
+def harbor_sql(
+    host, statement: str, *, user: str = "harbor", database: str = "registry", password: str | None = None
+):
     """Run SQL as Harbor's account from `host` over the network; returns testinfra's result."""
     return host.run(
         "MYSQL_PWD=%s mariadb --batch --skip-column-names --host=%s --user=%s %s --execute=%s",
-        FIXTURES["cluster_db_password"],
+        FIXTURES["cluster_db_password"] if password is None else password,
         DB_ADDRESS,
         user,
         database,

@@ -4,6 +4,7 @@ to the Harbor nodes, root with both its socket and its password login, nothing a
 import re
 import uuid
 
+import pytest
 from conftest import CLIENT_ADDRESS, DB_ADDRESS, FIXTURES, OUTSIDER_ADDRESS, harbor_sql, root_sql
 
 
@@ -23,16 +24,36 @@ def test_role_settings_file(db):
     assert root_sql(db, "SELECT @@skip_name_resolve, @@max_connections") == "1\t300"
 
 
-def test_harbor_account_creates_and_reads_a_table_from_a_harbor_node(client):
-    table = f"probe_{uuid.uuid4().hex[:8]}"
+def test_harbor_account_reads_and_writes_rows_from_a_harbor_node(client):
+    note = f"from the node {uuid.uuid4().hex[:8]}"
     result = harbor_sql(
         client,
-        f"CREATE TABLE {table} (id INT PRIMARY KEY, note VARCHAR(32));"
-        f"INSERT INTO {table} VALUES (1, 'from the node');"
-        f"SELECT note FROM {table}; DROP TABLE {table}",
+        f"INSERT INTO harbor_ha_probe (note) VALUES ('{note}');"
+        f"UPDATE harbor_ha_probe SET note = CONCAT(note, '!') WHERE note = '{note}';"
+        f"SELECT note FROM harbor_ha_probe WHERE note = '{note}!';"
+        f"DELETE FROM harbor_ha_probe WHERE note = '{note}!'",
     )
     assert result.rc == 0, result.stderr
-    assert result.stdout.strip() == "from the node"
+    assert result.stdout.strip() == f"{note}!"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE harbor_ha_new (id INT)",
+        "ALTER TABLE access ADD COLUMN harbor_ha_extra INT",
+        "DROP TABLE harbor_ha_probe",
+        "CREATE INDEX harbor_ha_idx ON access (comment)",
+        "TRUNCATE TABLE harbor_ha_probe",
+    ],
+)
+def test_harbor_account_cannot_change_the_schema(client, statement):
+    """Harbor 1.1 only reads and writes rows (mysql_harbor_privileges): its schema is the role's."""
+    result = harbor_sql(client, statement)
+    assert result.rc == 1, statement
+    assert re.search(rf"command denied to user 'harbor'@'{re.escape(CLIENT_ADDRESS)}'", result.stderr), (
+        result.stderr
+    )
 
 
 def test_harbor_account_sees_only_its_database(client):
@@ -69,7 +90,7 @@ def test_harbor_account_exists_at_the_harbor_nodes_addresses_only(db):
     grants = root_sql(db, f"SHOW GRANTS FOR 'harbor'@'{CLIENT_ADDRESS}'").splitlines()
     assert len(grants) == 2
     assert grants[0].startswith("GRANT USAGE ON *.* TO")
-    assert grants[1] == f"GRANT ALL PRIVILEGES ON `registry`.* TO `harbor`@`{CLIENT_ADDRESS}`"
+    assert grants[1] == f"GRANT SELECT, INSERT, UPDATE, DELETE ON `registry`.* TO `harbor`@`{CLIENT_ADDRESS}`"
 
 
 def test_root_keeps_its_socket_login_and_has_the_admin_password(db, client):

@@ -25,13 +25,19 @@ CASES = {
         {"harbor_share_path": "/mnt/not-the-share"},
         r"/mnt/not-the-share on harbor-node2 is\s+not a mount point",
     ),
-    "database unreachable": ({"cluster_db_port": 3399}, r"harbor_db_host 10\.201\.5\.11:3399"),
+    "database unreachable": (
+        {"cluster_db_port": 3399},
+        r"Nothing answers at 10\.201\.5\.11:3399 \(harbor_db_host",
+    ),
     # docker would refuse it only when it makes the containers, after the node was stopped.
     "extra host not an address": (
         {"harbor_extra_hosts": {"db.example": "not-an-ip"}},
         r"harbor_extra_hosts maps names to IP addresses: db\.example: not-an-ip",
     ),
-    "redis unreachable": ({"harbor_redis_port": 6399}, r"harbor_redis_host 10\.201\.5\.12:6399"),
+    "redis unreachable": (
+        {"harbor_redis_port": 6399},
+        r"Nothing answers at 10\.201\.5\.12:6399 \(harbor_redis_host",
+    ),
 }
 
 

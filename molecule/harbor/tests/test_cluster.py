@@ -4,6 +4,7 @@ re-run or a restart that loses nothing."""
 from __future__ import annotations
 
 import concurrent.futures
+import shlex
 import time
 
 import pytest
@@ -28,7 +29,8 @@ def node2():
 
 @pytest.fixture(scope="module")
 def password(host):
-    return host.ansible.get_variables()["harbor_admin_password"]
+    """The admin's password, quoted for a shell: it holds spaces, quotes, # and $."""
+    return shlex.quote(host.ansible.get_variables()["harbor_admin_password"])
 
 
 def registry(node_name: str) -> str:

@@ -4,7 +4,7 @@ the cluster's keys. Runs on both nodes."""
 from __future__ import annotations
 
 import yaml
-from harbor_testlib import SECRETS, SHARE, wait_healthy
+from harbor_testlib import NODES, SECRETS, SHARE, wait_healthy
 
 testinfra_hosts = ["harbor-node1", "harbor-node2"]
 
@@ -35,30 +35,66 @@ def test_no_bundled_mysql_nor_anything_waiting_for_it(host, harbor_dir):
     )
 
 
-def test_proxy_is_published_on_the_cluster_port_only(host, harbor_dir):
-    assert compose(host, harbor_dir)["services"]["proxy"]["ports"] == ["8060:80"]
-    assert host.socket("tcp://0.0.0.0:8060").is_listening
+def test_proxy_is_published_on_the_node_address_and_cluster_port_only(host, harbor_dir):
+    address = NODES[host.backend.get_hostname()]
+    assert compose(host, harbor_dir)["services"]["proxy"]["ports"] == [f"{address}:8060:80"]
+    assert host.check_output("docker port nginx 80/tcp") == f"{address}:8060"
+    assert host.socket(f"tcp://{address}:8060").is_listening
+    assert not host.socket("tcp://0.0.0.0:8060").is_listening
     assert not host.socket("tcp://0.0.0.0:443").is_listening
+    # Not on another address of the node: TLS at the load balancer cannot be bypassed there.
+    assert host.run("curl -sS -o /dev/null http://127.0.0.1:8060/").rc != 0
 
 
-def env_of(host, path: str) -> dict[str, str]:
-    text = host.file(path).content_string
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+def test_the_job_node_publishes_its_jobservice_on_its_address_only(host):
+    if host.backend.get_hostname() != "harbor-node1":
+        assert host.run("docker inspect harbor-jobservice").rc != 0
+        return
+    assert host.check_output("docker port harbor-jobservice 80/tcp") == f"{NODES['harbor-node1']}:8061"
+    assert not host.socket("tcp://0.0.0.0:8061").is_listening
 
 
-def test_adminserver_and_ui_env_point_at_the_external_db_and_redis(host, harbor_dir, hostvars):
-    for tree in ("config", "templates"):
-        admin = env_of(host, f"{harbor_dir}/common/{tree}/adminserver/env")
-        assert admin["MYSQL_HOST"] == "10.201.5.11", tree
-        assert admin["MYSQL_PORT"] == "3306"
-        assert admin["MYSQL_USR"] == "harbor"
-        assert admin["MYSQL_DATABASE"] == "registry"
-        assert admin["MYSQL_PWD"] == hostvars["cluster_db_password"]
-        assert admin["RESET"] == "true"
-        ui = env_of(host, f"{harbor_dir}/common/{tree}/ui/env")
-        assert ui["_REDIS_URL"] == f"10.201.5.12:6379,100,{hostvars['cluster_redis_password']},0"
-    # The files that hold passwords are readable by root only.
-    for path in ("config/adminserver/env", "templates/adminserver/env", "config/ui/env"):
+def container_env(host, container: str) -> dict[str, str]:
+    """The environment of a running container, as `docker exec env` shows it."""
+    text = host.check_output(f"docker exec {container} env")
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def test_adminserver_and_ui_see_the_external_db_and_redis_as_given(host, hostvars):
+    # Each password holds what a bare env_file value loses: compose must hand it over unchanged.
+    for name in ("cluster_db_password", "cluster_redis_password", "harbor_admin_password"):
+        assert all(part in hostvars[name] for part in (" #", "'", '"', "$")), name
+    admin = container_env(host, "harbor-adminserver")
+    assert admin["MYSQL_HOST"] == "10.201.5.11"
+    assert admin["MYSQL_PORT"] == "3306"
+    assert admin["MYSQL_USR"] == "harbor"
+    assert admin["MYSQL_DATABASE"] == "registry"
+    assert admin["MYSQL_PWD"] == hostvars["cluster_db_password"]
+    assert admin["HARBOR_ADMIN_PASSWORD"] == hostvars["harbor_admin_password"]
+    assert admin["RESET"] == "true"
+    ui = container_env(host, "harbor-ui")
+    assert ui["_REDIS_URL"] == f"10.201.5.12:6379,100,{hostvars['cluster_redis_password']},0"
+
+
+def test_the_ui_logs_in_to_mysql_and_redis_with_them(host, hostvars):
+    # The ui reads the user from MySQL with MYSQL_PWD, and keeps the session in Redis with the
+    # password of _REDIS_URL; its start fails on either password being wrong.
+    address = NODES[host.backend.get_hostname()]
+    base = f"-H 'Host: {address}:8060' http://{address}:8060"
+    login = host.run(
+        f"curl -sS -c /tmp/harbor-node-session -o /dev/null -w '%%{{http_code}}' {base}/login"
+        " --data-urlencode principal=admin --data-urlencode %s",
+        f"password={hostvars['harbor_admin_password']}",
+    )
+    assert login.stdout == "200", login.stderr
+    session = host.run(
+        f"curl -sS -b /tmp/harbor-node-session -o /dev/null -w '%{{http_code}}' {base}/api/users/current"
+    )
+    assert session.stdout == "200"
+
+
+def test_the_files_that_hold_passwords_are_root_s_only(host, harbor_dir):
+    for path in ("config/adminserver/env", "templates/adminserver/env", "config/ui/env", "templates/ui/env"):
         assert host.file(f"{harbor_dir}/common/{path}").mode == 0o600
 
 
@@ -84,6 +120,22 @@ def test_node_uses_the_cluster_keys(host, harbor_dir):
         "-----BEGIN RSA PRIVATE KEY-----"
     )
     assert host.file(f"{SECRETS}/private_key.pem").mode == 0o600
+
+
+def test_no_published_token_key_is_left_in_the_installer(host, harbor_dir):
+    # Harbor's own prepare would install these with customize_crt = off: they are the cluster's.
+    templates = f"{harbor_dir}/common/templates"
+    key = host.file(f"{templates}/ui/private_key.pem")
+    assert key.sha256sum == host.file(f"{SECRETS}/private_key.pem").sha256sum
+    assert (key.user, key.mode) == ("root", 0o600)
+    assert host.file(f"{templates}/registry/root.crt").sha256sum == host.file(f"{SECRETS}/root.crt").sha256sum
+
+
+def test_harbor_1_1_s_share_is_root_s(host):
+    # Harbor 1.1's containers run as root: nothing on the share is left to uid 10000.
+    node = host.backend.get_hostname()
+    for path in ("data", "data/registry", "data/config", "data/job_logs", "log", f"log/{node}"):
+        assert host.check_output(f"stat --format '%u:%g' {SHARE}/{path}") == "0:0", path
 
 
 def test_harbor_comes_back_after_an_engine_restart(host):

@@ -103,6 +103,143 @@ def startup_config(stored: dict | None, environ: dict[str, str]) -> tuple[dict, 
     return merged, "stored configuration kept, " + ", ".join(RELOADED_AT_EVERY_START) + " reloaded from env"
 
 
+# --------------------------------------------------------------------------- ui configuration API
+# src/ui/api/config.go (ConfigAPI) and src/common/dao/config.go at v1.1.2: what GET and PUT
+# /api/configurations answer a system administrator.
+
+# The keys a PUT may change (validKeys); the others in the body are ignored.
+CONFIG_API_KEYS = (
+    "ext_endpoint",
+    "auth_mode",
+    "database_type",
+    "mysql_host",
+    "mysql_port",
+    "mysql_username",
+    "mysql_password",
+    "mysql_database",
+    "sqlite_file",
+    "self_registration",
+    "ldap_url",
+    "ldap_search_dn",
+    "ldap_search_password",
+    "ldap_base_dn",
+    "ldap_uid",
+    "ldap_filter",
+    "ldap_scope",
+    "ldap_timeout",
+    "token_service_url",
+    "registry_url",
+    "email_host",
+    "email_port",
+    "email_username",
+    "email_password",
+    "email_from",
+    "email_ssl",
+    "email_identity",
+    "project_creation_restriction",
+    "verify_remote_cert",
+    "max_job_workers",
+    "token_expiration",
+    "cfg_expiration",
+    "job_log_dir",
+    "admin_initial_password",
+)
+CONFIG_API_NUM_KEYS = (
+    "email_port",
+    "ldap_scope",
+    "ldap_timeout",
+    "mysql_port",
+    "max_job_workers",
+    "token_expiration",
+    "cfg_expiration",
+)
+CONFIG_API_BOOL_KEYS = ("email_ssl", "self_registration", "verify_remote_cert")
+# Never sent by GET (convertForGet deletes them).
+CONFIG_API_PASSWORD_KEYS = (
+    "admin_initial_password",
+    "email_password",
+    "ldap_search_password",
+    "mysql_password",
+)
+
+
+class ConfigRejected(ValueError):
+    """A PUT that ConfigAPI answers 400, with Harbor's message."""
+
+
+def auth_mode_can_be_modified(user_rows: int) -> bool:
+    """dao.AuthModeCanBeModified: every row of `user` counts (deleted ones too); admin and
+    anonymous are the two rows of a fresh database."""
+    return user_rows == 2
+
+
+def config_for_get(cfg: dict, auth_mode_editable: bool) -> dict:
+    """convertForGet: no password, each value as {"value", "editable"}; only auth_mode can be
+    read-only."""
+    shown = {key: {"value": value, "editable": True} for key, value in cfg.items()}
+    for key in CONFIG_API_PASSWORD_KEYS:
+        shown.pop(key, None)
+    shown["auth_mode"]["editable"] = auth_mode_editable
+    return shown
+
+
+def _validate_ldap(update: dict, current: dict) -> None:
+    """validateCfg's LDAP part: what ldap_auth needs, stored or given, and no empty value."""
+    if update.get("auth_mode", current.get("auth_mode", "")) == "ldap_auth":
+        for key in ("ldap_url", "ldap_base_dn", "ldap_uid", "ldap_scope"):
+            if not current.get(key) and key not in update:
+                raise ConfigRejected(f"{key} is missing")
+    for key in ("ldap_url", "ldap_base_dn", "ldap_uid"):
+        if key in update and not update[key]:
+            raise ConfigRejected(f"{key} is empty")
+    if "ldap_scope" in update and update["ldap_scope"] not in ("1", "2", "3"):
+        raise ConfigRejected("invalid ldap_scope, should be 1, 2 or 3")
+
+
+def _validate_number(key: str, value: str) -> None:
+    # strconv.Atoi: an optional sign, then decimal digits.
+    if not re.fullmatch(r"[+-]?[0-9]+", value) or int(value) < 0:
+        raise ConfigRejected(f"invalid {key}: {value}")
+    if key in ("email_port", "mysql_port") and int(value) > 65535:
+        raise ConfigRejected(f"invalid {key}: {value}")
+
+
+def _validate_update(update: dict, current: dict) -> None:
+    """validateCfg: the checks a PUT passes before anything is stored."""
+    if update.get("auth_mode", "db_auth") not in ("db_auth", "ldap_auth"):
+        raise ConfigRejected("invalid auth_mode, shoud be db_auth or ldap_auth")
+    _validate_ldap(update, current)
+    for key in CONFIG_API_BOOL_KEYS:
+        if key in update and update[key] not in ("0", "1"):
+            raise ConfigRejected(f"{key} should be 0 or 1")
+    for key in CONFIG_API_NUM_KEYS:
+        if key in update:
+            _validate_number(key, update[key])
+    restriction = update.get("project_creation_restriction", "everyone")
+    if restriction not in ("everyone", "adminonly"):
+        raise ConfigRejected("invalid project_creation_restriction, should be adminonly or everyone")
+
+
+def config_for_put(body, current: dict, user_rows: int) -> dict:
+    """ConfigAPI.Put up to the upload: the valid keys of a JSON object of strings, validated,
+    the auth mode guarded, numbers and booleans converted (convertForPut)."""
+    if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+        raise ConfigRejected("Invalid json request")
+    update = {key: body[key] for key in CONFIG_API_KEYS if key in body}
+    _validate_update(update, current)
+    changes_mode = "auth_mode" in update and update["auth_mode"] != current.get("auth_mode")
+    if changes_mode and not auth_mode_can_be_modified(user_rows):
+        raise ConfigRejected("auth_mode can not be modified as new users have been inserted into database")
+    converted = dict(update)
+    for key in CONFIG_API_NUM_KEYS:
+        if key in converted:
+            converted[key] = int(converted[key])
+    for key in CONFIG_API_BOOL_KEYS:
+        if key in converted:
+            converted[key] = converted[key] == "1"
+    return converted
+
+
 # --------------------------------------------------------------------------- secrets at rest
 # src/common/utils/encrypt.go
 

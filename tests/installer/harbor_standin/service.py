@@ -51,6 +51,18 @@ class AdminserverClient:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"failed to get configurations: {exc.code} {exc.read().decode()}") from exc
 
+    def update_configurations(self, cfg: dict) -> None:
+        """client.UpdateCfgs: PUT the changed keys; adminserver merges them into its store."""
+        request = urllib.request.Request(
+            self.url + "/api/configurations", data=json.dumps(cfg).encode(), method="PUT"
+        )
+        request.add_header("Cookie", f"secret={self.secret}")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"failed to update configurations: {exc.code} {exc.read().decode()}") from exc
+
 
 def adminserver_client(env: dict[str, str]) -> AdminserverClient:
     """The client ui and jobservice build at start (config.Init): UI_SECRET, then a ping."""

@@ -138,6 +138,14 @@ class Harbor:
         time.sleep(FROZEN_SECONDS)
         return None
 
+    def user_rows(self) -> int:
+        """dao.AuthModeCanBeModified counts every row of `user`, deleted ones too."""
+        return int(self.db.query("SELECT COUNT(*) AS n FROM user")[0]["n"])
+
+    def is_admin(self, user_id: int) -> bool:
+        user = self.user(user_id)
+        return bool(user and user["sysadmin_flag"] == 1)
+
     def project_exists(self, name: str) -> bool:
         return bool(self.db.query("SELECT project_id FROM project WHERE deleted = 0 AND name = %s", name))
 
@@ -228,6 +236,8 @@ def main() -> None:
             ("GET", "/log_out"): "log_out",
             ("GET", "/api/users/current"): "current_user",
             ("GET", "/service/token"): "token",
+            ("GET", "/api/configurations"): "get_configurations",
+            ("PUT", "/api/configurations"): "put_configurations",
             ("POST", "/service/notifications"): "notifications",
         }
 
@@ -254,8 +264,9 @@ def main() -> None:
                 sessions.delete(sid)
             self.send_text(200, "")
 
-        def current_user(self) -> None:
-            """BaseAPI.ValidateUser: basic auth first (it also opens a session), then the session."""
+        def validated_user(self) -> dict | None:
+            """BaseAPI.ValidateUser: basic auth first (it also opens a session), then the session;
+            answers 401 itself when neither names a user."""
             credentials = self.basic_auth()
             user = harbor.login(*credentials) if credentials else None
             if user is None:
@@ -264,8 +275,44 @@ def main() -> None:
                 user = harbor.user(user_id) if user_id else None
             if user is None:
                 self.send_text(401, "")
+            return user
+
+        def current_user(self) -> None:
+            user = self.validated_user()
+            if user is not None:
+                self.send_json(user_json(harbor.user(user["user_id"])))
+
+        def system_admin(self) -> bool:
+            """ConfigAPI.Prepare: a valid user (401) who is a system administrator (403)."""
+            user = self.validated_user()
+            if user is None:
+                return False
+            if not harbor.is_admin(user["user_id"]):
+                self.send_text(403, "Forbidden")
+                return False
+            return True
+
+        def get_configurations(self) -> None:
+            if self.system_admin():
+                editable = core.auth_mode_can_be_modified(harbor.user_rows())
+                self.send_json(core.config_for_get(harbor.cfg(fresh=True), editable))
+
+        def put_configurations(self) -> None:
+            if not self.system_admin():
                 return
-            self.send_json(user_json(harbor.user(user["user_id"])))
+            try:
+                body = json.loads(self.body() or b"null")
+            except ValueError:
+                self.send_text(400, "Invalid json request")
+                return
+            try:
+                update = core.config_for_put(body, harbor.cfg(), harbor.user_rows())
+            except core.ConfigRejected as exc:
+                self.send_text(400, str(exc))
+                return
+            harbor.adminserver.update_configurations(update)
+            harbor.cfg(fresh=True)
+            self.send_text(200, "")
 
         def token(self) -> None:
             service = self.query.get("service", [""])[0]

@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from harbor_standin import core
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import harbor_config
+
 KEY = "0123456789abcdef"
 
 
@@ -202,3 +204,80 @@ def test_general_info_shape():
     assert info["with_admiral"] is False
     assert info["admiral_endpoint"] == "NA"
     assert info["harbor_version"] == "v1.1.2"
+
+
+# --------------------------------------------------------------------------- ui configuration API
+
+
+STORED = {
+    "auth_mode": "db_auth",
+    "mysql_password": "p",
+    "admin_initial_password": "a",
+    "email_password": "e",
+    "ldap_search_password": "l",
+    "ldap_url": "",
+    "ldap_base_dn": "",
+    "ldap_uid": "",
+    "ldap_scope": 0,
+    "mysql_port": 3306,
+    "self_registration": True,
+}
+
+
+def test_get_hides_passwords_and_marks_auth_mode_read_only_once_users_exist():
+    shown = core.config_for_get(dict(STORED), core.auth_mode_can_be_modified(3))
+    assert not set(core.CONFIG_API_PASSWORD_KEYS) & set(shown)
+    assert shown["mysql_port"] == {"value": 3306, "editable": True}
+    assert shown["auth_mode"] == {"value": "db_auth", "editable": False}
+    assert core.config_for_get(dict(STORED), core.auth_mode_can_be_modified(2))["auth_mode"]["editable"]
+
+
+def test_put_converts_numbers_and_booleans_and_ignores_unknown_keys():
+    body = {"self_registration": "0", "token_expiration": "45", "email_host": "smtp", "nonsense": "x"}
+    assert core.config_for_put(body, STORED, 2) == {
+        "self_registration": False,
+        "token_expiration": 45,
+        "email_host": "smtp",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"auth_mode": "ldap_auth", "ldap_url": "ldap://x", "ldap_base_dn": "dc=x", "ldap_uid": "uid"},
+            "ldap_scope is missing",
+        ),
+        ({"auth_mode": "ldap_auth"}, "ldap_url is missing"),
+        ({"auth_mode": "oidc"}, "invalid auth_mode"),
+        ({"self_registration": "true"}, "self_registration should be 0 or 1"),
+        ({"email_port": "70000"}, "invalid email_port: 70000"),
+        ({"token_expiration": "-1"}, "invalid token_expiration: -1"),
+        ({"ldap_scope": "4"}, "invalid ldap_scope"),
+        ({"project_creation_restriction": "nobody"}, "invalid project_creation_restriction"),
+        ({"email_port": 25}, "Invalid json request"),
+    ],
+)
+def test_put_refuses_what_harbor_refuses(body, message):
+    with pytest.raises(core.ConfigRejected, match=message):
+        core.config_for_put(body, STORED, 2)
+
+
+def test_put_guards_the_auth_mode_once_users_exist():
+    ldap = {"auth_mode": "ldap_auth", "ldap_url": "ldap://x", "ldap_base_dn": "dc=x", "ldap_uid": "uid"}
+    ldap["ldap_scope"] = "3"
+    assert core.config_for_put(ldap, STORED, 2)["auth_mode"] == "ldap_auth"
+    with pytest.raises(core.ConfigRejected, match="auth_mode can not be modified as new users"):
+        core.config_for_put(ldap, STORED, 3)
+    # The same mode again is no change.
+    assert core.config_for_put({"auth_mode": "db_auth"}, STORED, 3) == {"auth_mode": "db_auth"}
+
+
+def test_the_stand_in_builds_what_the_collection_expects_of_harbor():
+    """Both follow Harbor 1.1's allEnvs: what status.yml compares is what the stand-in answers."""
+    env = {name: "1" for name, _ in core.ENVIRONMENT.values()} | {"EMAIL_SSL": "on", "AUTH_MODE": "db_auth"}
+    built = core.config_from_env(env, core.ENVIRONMENT)
+    for key in core.CONFIG_API_PASSWORD_KEYS:
+        built.pop(key)
+    assert built == harbor_config.configuration(env)
+    assert set(core.CONFIG_API_PASSWORD_KEYS) == set(harbor_config.PASSWORD_KEYS)

@@ -162,7 +162,29 @@ CASES = {
     ),
     "harbor.cfg settings for Harbor 2.x": Case(
         r"Harbor 2\.15\.2 reads harbor\.yml: harbor_cfg_extra",
-        {**HARBOR2, "harbor_cfg_extra": {"auth_mode": "x"}},
+        {**HARBOR2, "harbor_cfg_extra": {"self_registration": "off"}},
+    ),
+    "database password compose would change": Case(
+        r"harbor_db_password \(cluster_db_password\) contains a backslash",
+        {"cluster_db_password": "fixture\\db-Pass1"},
+    ),
+    "setting password compose would expand": Case(
+        r"harbor_cfg_extra\.ldap_search_pwd contains \$\{\.\.\.\}",
+        {"harbor_cfg_extra": {"ldap_searchdn": "cn=x", "ldap_search_pwd": "fixture-${HOME}"}},
+    ),
+    "setting Harbor cannot start with": Case(
+        r"In harbor_cfg_extra, max_job_workers, .* are numbers of digits",
+        {"harbor_cfg_extra": {"token_expiration": "30m"}},
+    ),
+    "unknown auth mode": Case(
+        r"auth_mode db_auth or ldap_auth", {"harbor_cfg_extra": {"auth_mode": "oidc_auth"}}
+    ),
+    "bind address not an address": Case(
+        r"harbor_bind_address \(node1\.example\.test\) must be an IP address",
+        {"harbor_bind_address": "node1.example.test"},
+    ),
+    "configuration cached for ever": Case(
+        r"harbor_cfg_expiration \(0\) 1 or more", {"harbor_cfg_expiration": 0}
     ),
     # ------------------------------------------------------------------ docker
     "log max-file zero": Case(r"docker_log_max_file\s+\(0\) 1 or more", {"docker_log_max_file": 0}),

@@ -136,3 +136,41 @@ def test_a_harbor_2_node_names_its_unhealthy_components():
     dead["version"] = None
     line = report(nodes={"h1": node2(), "h2": dead})["lines"][1]
     assert "harbor (release unknown) UNHEALTHY (health API connection refused, registry 401)" in line
+
+
+def settings(*drift, error=None):
+    return {"inventory": {}, "harbor": None if error else {}, "drift": list(drift), "error": error}
+
+
+def test_settings_as_the_inventory_are_no_problem():
+    nodes = copy.deepcopy(HEALTHY_NODES)
+    for status in nodes.values():
+        status["settings"] = settings()
+    result = report(nodes)
+    assert result["problems"] == []
+    assert result["lines"][0].endswith("| settings as the inventory")
+
+
+def test_a_setting_changed_in_the_web_ui_is_a_problem_on_every_node_that_answers_it():
+    changed = {"key": "self_registration", "inventory": True, "harbor": False, "only": None}
+    added = {"key": "job_log_dir", "inventory": None, "harbor": "/tmp", "only": "harbor"}
+    nodes = copy.deepcopy(HEALTHY_NODES)
+    nodes["h1"]["settings"] = settings(added, changed)
+    nodes["h2"]["settings"] = settings(changed)
+    result = report(nodes)
+    assert result["problems"][0].startswith(
+        "h1: Harbor's settings differ from the inventory (job_log_dir, self_registration)"
+    )
+    assert result["problems"][1].startswith(
+        "h2: Harbor's settings differ from the inventory (self_registration)"
+    )
+    assert "setting self_registration: inventory True, Harbor False (on h1, h2)" in result["lines"]
+    assert "setting job_log_dir: set in Harbor ('/tmp'), not by the inventory (on h1)" in result["lines"]
+
+
+def test_settings_that_cannot_be_read_are_said_without_a_problem():
+    nodes = copy.deepcopy(HEALTHY_NODES)
+    nodes["h1"]["settings"] = settings(error="admin could not log in")
+    result = report(nodes)
+    assert result["problems"] == []
+    assert result["lines"][0].endswith("| settings not compared (admin could not log in)")

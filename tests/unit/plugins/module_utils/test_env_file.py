@@ -4,6 +4,8 @@ import pytest
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils.env_file import (
     EnvFileError,
+    compose_problem,
+    compose_value,
     mask,
     parse,
     update,
@@ -88,3 +90,40 @@ def test_mask_hides_only_the_given_keys():
         "MYSQL_PWD=$db_password", "MYSQL_PWD=********"
     )
     assert mask("A=1", ()) == "A=1"
+
+
+# Compose reads these back as written: docker-compose 1.29 (python-dotenv 0.21) and Compose v2.20+
+# (compose-go) both take a plain value bare and a single-quoted one literally, with \' for a
+# quote. The harbor scenario checks the values as the containers see them.
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("plain", "plain"),
+        ("10.0.0.1:6379,100,Pass-1_x.y/z@w+=%,0", "10.0.0.1:6379,100,Pass-1_x.y/z@w+=%,0"),
+        ("", ""),
+        ("with #hash and spaces ", "'with #hash and spaces '"),
+        ('it\'s "quoted"', "'it\\'s \"quoted\"'"),
+        ("$HOME and $", "'$HOME and $'"),
+        ("a${b", "'a${b'"),
+        ("admin <a@b>", "'admin <a@b>'"),
+    ],
+)
+def test_compose_value_quotes_what_is_not_plain(value, written):
+    assert compose_problem(value) is None
+    assert compose_value(value) == written
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("two\nlines", "a line break"),
+        ("cr\rhere", "a line break"),
+        ("nul\0", "a NUL character"),
+        ("back\\slash", "a backslash"),
+        ("a${HOME}b", "${...}"),
+    ],
+)
+def test_compose_value_refuses_what_compose_would_change(value, problem):
+    assert problem in compose_problem(value)
+    with pytest.raises(EnvFileError, match="the value contains"):
+        compose_value(value)

@@ -42,7 +42,11 @@ ADMINSERVER_FROM_CFG = {
 
 
 def env_of(text: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    """An env file the module wrote: plain values bare, the others single-quoted (\\' a quote)."""
+    pairs = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {
+        key: value[1:-1].replace("\\'", "'") if value[:1] == "'" else value for key, value in pairs.items()
+    }
 
 
 def inputs(token_pair, **changes) -> hp.ClusterInputs:
@@ -275,3 +279,25 @@ def test_secret_key_must_be_16_bytes(key, ok):
     else:
         with pytest.raises(hp.PrepareError, match=f"exactly 16 bytes, it has {len(key)}"):
             hp.check_secret_key(key)
+
+
+def test_env_files_carry_any_value_compose_can_pass(installer_tree, token_pair):
+    cfg = base_cfg(installer_tree)
+    cfg["db_password"] = 'it\'s #1 "quoted" $HOME'
+    files = render_tree(installer_tree, cfg, inputs(token_pair))
+    line = "MYSQL_PWD='it\\'s #1 \"quoted\" $HOME'"
+    assert line in files["adminserver/env"].content.splitlines()
+    assert env_of(files["db/env"].content) == {"MYSQL_ROOT_PASSWORD": cfg["db_password"]}
+
+
+def test_a_value_compose_would_change_is_refused_naming_file_and_key(installer_tree, token_pair):
+    cfg = base_cfg(installer_tree)
+    cfg["email_password"] = "back\\slash"
+    with pytest.raises(hp.PrepareError, match=r"adminserver/env: EMAIL_PWD: the value contains a backslash"):
+        render_tree(installer_tree, cfg, inputs(token_pair))
+
+
+def test_env_values_are_what_the_container_gets():
+    template = "A=$a\n# a comment\nB=literal $$x\nA=$b\n"
+    assert hp.env_values("t", template, {"a": "1", "b": "2"}) == {"A": "2", "B": "literal $x"}
+    assert hp.render_env("t", template, {"a": "1", "b": "2"}) == "A=1\n# a comment\nB='literal $x'\nA=2\n"
