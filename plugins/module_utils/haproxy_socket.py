@@ -52,6 +52,7 @@ def servers(rows: list[dict[str, str]], backend: str | None = None) -> list[dict
                 "status": row["status"],
                 "check": row.get("check_status", ""),
                 "last_change_s": int(row["lastchg"]) if row.get("lastchg", "").isdigit() else None,
+                "sessions_current": int(row["scur"]) if row.get("scur", "").isdigit() else 0,
                 "sessions_total": int(row["stot"]) if row.get("stot", "").isdigit() else 0,
                 "retries": int(row["wretr"]) if row.get("wretr", "").isdigit() else 0,
                 "redispatches": int(row["wredis"]) if row.get("wredis", "").isdigit() else 0,

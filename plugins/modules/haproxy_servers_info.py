@@ -68,7 +68,7 @@ servers:
   elements: dict
   sample:
     - {backend: be_harbor_pull, name: harbor1, address: "10.0.0.11:8060", status: UP, check: L7OK,
-       last_change_s: 42, sessions_total: 120, retries: 0, redispatches: 0}
+       last_change_s: 42, sessions_current: 0, sessions_total: 120, retries: 0, redispatches: 0}
 """
 
 import time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import threading
 import time
@@ -30,8 +31,9 @@ REGISTRY = f"{LB}:8080"  # harbor_hostname of inventories/sandbox
 NODES = {f"{TOPOLOGY}-harbor{n}": f"{SUBNET}.{20 + n}" for n in range(1, 5)}
 PROXY_PORT = 8060
 IMAGE = f"{REGISTRY}/library/ha-probe:1"
-# The bounds a failure under a pull loop is held to. Target: no failed pull, and no pull stalled
-# over 3 s (the load balancer replays a stalled pull request on another node after 1 s).
+# The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (the
+# load balancer replays a stalled pull request on another node after 1 s); a failed node leaves
+# the rotation within 10 s and comes back within 2 min.
 MAX_FAILED_PULLS = 0
 MAX_PULL_SECONDS = 3.0
 MAX_DETECTION_SECONDS = 10.0
@@ -39,12 +41,13 @@ MAX_REJOIN_SECONDS = 120.0
 
 # Reads the load balancer's server states through its admin socket (run with python3 on the LB).
 _SHOW_STAT = """
-import csv, io, json, socket
+import csv, io, json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")
 data = b"".join(iter(lambda: s.recv(65536), b"")).decode()
 rows = csv.DictReader(io.StringIO(data[2:]))
-print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0)}
-                  for r in rows if r["pxname"] == "be_harbor_pull" and r["type"] == "2"}))
+print(json.dumps({r["svname"]: {"status": r["status"], "sessions": int(r["stot"] or 0),
+                                "current": int(r["scur"] or 0), "address": r["addr"]}
+                  for r in rows if r["pxname"] == sys.argv[1] and r["type"] == "2"}))
 """
 
 
@@ -57,9 +60,10 @@ def on(host: str, command: str, check: bool = True, timeout: float = 120) -> sub
     return docker("exec", host, "sh", "-c", command, check=check, timeout=timeout)
 
 
-def lb_servers() -> dict[str, dict]:
-    """{node: {status, sessions}} as the load balancer sees them."""
-    return json.loads(on(LB, f"python3 -c '{_SHOW_STAT}'").stdout)
+def lb_servers(backend: str = "be_harbor_pull") -> dict[str, dict]:
+    """{node: {status, sessions, current, address}} in `backend` as the load balancer sees them
+    (sessions: total so far; current: open now; address: address:port)."""
+    return json.loads(on(LB, f"python3 -c '{_SHOW_STAT}' {backend}").stdout)
 
 
 def wait_for_lb(node: str, status: str, timeout: float = 90) -> float:
@@ -89,6 +93,22 @@ def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
     return result.returncode == 0, time.monotonic() - start
 
 
+def login_once(password: str) -> tuple[bool, float]:
+    """(succeeded, seconds) of a login through the load balancer as the web UI makes it (POST
+    /login: the ui checks the password in the database and opens a session in Redis), then the
+    session read back through the load balancer (GET /api/users/current: either node's ui)."""
+    jar = f"/tmp/login-{time.monotonic_ns()}"
+    command = (
+        f"curl -sf -c {jar} -o /dev/null --data-urlencode principal=admin"
+        f" --data-urlencode password={shlex.quote(password)} http://{REGISTRY}/login"
+        f' && curl -sf -b {jar} http://{REGISTRY}/api/users/current | grep -Eq \'"username": ?"admin"\';'
+        f" rc=$?; rm -f {jar}; exit $rc"
+    )
+    start = time.monotonic()
+    result = on(CLIENT, command, check=False)
+    return result.returncode == 0, time.monotonic() - start
+
+
 def push_once(megabytes: int = 20) -> tuple[bool, float]:
     """(succeeded, seconds) of a push of a new image (one layer of fresh random data)."""
     image = f"{REGISTRY}/library/ha-push:{time.monotonic_ns()}"
@@ -111,6 +131,7 @@ class PullLoop:
 
     limit: int = 60
     action: Callable[[], tuple[bool, float]] = pull_once
+    noun: str = "pulls"  # what `action` does, for the report
     results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
 
     def __post_init__(self) -> None:
@@ -157,9 +178,142 @@ class PullLoop:
 
     def report(self, name: str, window: float) -> str:
         return (
-            f"{name}: {len(self.results)} pulls, {self.failed} failed, slowest {self.slowest:.2f} s, "
+            f"{name}: {len(self.results)} {self.noun}, {self.failed} failed, slowest {self.slowest:.2f} s, "
             f"detection window {window:.2f} s"
         )
+
+
+# Prints every node's status in be_harbor_pull at the load balancer, 5 times a second, as lines of
+# "<monotonic time> <json>", until its stdin closes: one process on the LB for a whole test.
+_SAMPLE_STATES = """
+import csv, io, json, os, socket, sys, threading, time
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+while True:
+    s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")
+    data = b"".join(iter(lambda: s.recv(65536), b"")).decode(); s.close()
+    rows = csv.DictReader(io.StringIO(data[2:]))
+    states = {r["svname"]: r["status"] for r in rows if r["pxname"] == "be_harbor_pull" and r["type"] == "2"}
+    print(time.monotonic(), json.dumps(states), flush=True)
+    time.sleep(0.2)
+"""
+
+
+class LbTimeline:
+    """Samples every node's status at the load balancer while in its `with` block:
+    [(monotonic time, {node: status})]. The sampler runs on the LB (one process, not one docker
+    exec per sample, which would load the machine the pulls are timed on)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, dict[str, str]]] = []
+
+    def _read(self) -> None:
+        for line in self._process.stdout:
+            when, states = line.split(" ", 1)
+            self.samples.append((float(when), json.loads(states)))
+
+    def __enter__(self) -> LbTimeline:
+        self._process = subprocess.Popen(
+            ["docker", "exec", "-i", LB, "python3", "-c", _SAMPLE_STATES],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=30)
+        self._thread.join(timeout=30)
+        assert self.samples, "the load balancer's states were never sampled"
+
+    def out_of_rotation(self, node: str) -> list[tuple[float, float]]:
+        """The periods (first, last sample) in which `node` was drained or in maintenance."""
+        periods: list[list[float]] = []
+        inside = False
+        for when, states in self.samples:
+            out = states.get(node, "").startswith(("DRAIN", "MAINT"))
+            if out and inside:
+                periods[-1][1] = when
+            elif out:
+                periods.append([when, when])
+            inside = out
+        return [(first, last) for first, last in periods]
+
+
+def unit_started(host: str, unit: str) -> float:
+    """When `unit` last became active on `host`, on this machine's monotonic clock (the
+    containers share its kernel, so systemd's monotonic timestamps compare with time.monotonic())."""
+    value = on(host, f"systemctl show {unit} --property=ActiveEnterTimestampMonotonic --value").stdout
+    return int(value) / 1e6
+
+
+def assert_rolled(timeline: LbTimeline, nodes: list[str], unit: str, since: float) -> None:
+    """`unit` restarted on each of the two `nodes` after `since`, while that node was out of rotation, and the
+    nodes were out of rotation one after the other."""
+    periods = {}
+    for node in nodes:
+        started = unit_started(node, unit)
+        assert started > since, f"{unit} did not restart on {node}"
+        out = timeline.out_of_rotation(node)
+        around = [(first, last) for first, last in out if first <= started <= last]
+        assert around, (
+            f"{unit} restarted on {node} {started - since:.1f} s into the run, while the node was in "
+            f"rotation (out of rotation: {[(round(a - since, 1), round(b - since, 1)) for a, b in out]})"
+        )
+        periods[node] = around[0]
+    (_, first_back), (second_out, _) = sorted(periods.values())
+    assert first_back < second_out, f"both nodes were out of rotation at once: {periods}"
+
+
+# A blob upload as docker push sends it (one PATCH, chunked), endless and slow: it stays in flight
+# on its node until something cuts it. $1: the admin's password.
+_SLOW_UPLOAD = f"""
+set -e
+url=http://{REGISTRY} repository=library/ha-slow
+scope="service=harbor-registry&scope=repository:$repository:push"
+token=$(curl -sf -u "admin:$1" "$url/service/token?$scope" \\
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+auth="Authorization: Bearer $token"
+location=$(curl -sf -o /dev/null -D - -X POST -H "$auth" "$url/v2/$repository/blobs/uploads/" \\
+  | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p')
+case "$location" in http*) ;; *) location="$url$location" ;; esac
+head -c 500000000 /dev/zero | curl -sS -f --limit-rate 20k -X PATCH -T - \\
+  -H 'Content-Type: application/octet-stream' -H "$auth" "$location"
+"""
+
+
+class SlowUpload:
+    """A slow push in flight through the load balancer (in a thread): `node` is the node it went
+    to, `result` the upload's end (a cut upload fails)."""
+
+    def __init__(self, password: str) -> None:
+        self.result: subprocess.CompletedProcess | None = None
+        self._thread = threading.Thread(
+            target=lambda: setattr(
+                self,
+                "result",
+                docker("exec", CLIENT, "sh", "-c", _SLOW_UPLOAD, "sh", password, check=False, timeout=1800),
+            ),
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [n for n, s in lb_servers("be_harbor_write").items() if s["current"]]
+            if busy:
+                self.node = busy[0]
+                return
+            if self.result is not None:
+                raise AssertionError(f"the slow upload ended at once: {self.result.stderr[-1000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"no upload in flight at the load balancer: {lb_servers('be_harbor_write')}")
+
+    def wait(self, timeout: float = 120) -> subprocess.CompletedProcess:
+        self._thread.join(timeout=timeout)
+        assert self.result is not None, f"the slow upload to {self.node} is still in flight"
+        return self.result
 
 
 def edit_hosts(inventory: Path, change) -> None:

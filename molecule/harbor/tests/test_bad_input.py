@@ -42,9 +42,9 @@ CASES = {
 
 
 def state(node) -> tuple:
-    """What a run must not touch: the compose file, the containers and the pending restart."""
+    """What a run must not touch: the compose file, the containers and the recorded restarts."""
     compose = node.check_output("sha256sum /opt/harbor/v1.1.2-*/harbor/docker-compose.yml")
-    return compose, container_starts(node), node.file("/opt/harbor/restart-pending").exists
+    return compose, container_starts(node), node.file("/var/lib/harbor-ha/pending-restarts/harbor").exists
 
 
 @pytest.fixture(scope="module")

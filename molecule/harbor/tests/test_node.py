@@ -4,6 +4,7 @@ the cluster's keys. Runs on both nodes."""
 from __future__ import annotations
 
 import yaml
+from bedhelpers import wait_until
 from harbor_testlib import NODES, SECRETS, SHARE, wait_healthy
 
 testinfra_hosts = ["harbor-node1", "harbor-node2"]
@@ -139,10 +140,17 @@ def test_harbor_1_1_s_share_is_root_s(host):
 
 
 def test_harbor_comes_back_after_an_engine_restart(host):
-    # The unit requires docker: systemd restarts Harbor after the engine, on its own.
+    # The unit requires docker: systemd restarts Harbor after the engine, on its own. The engine
+    # brings the containers back by their restart policy before the unit's own start job ends, so
+    # the node may answer while the unit is still activating: wait for the job to end, then judge.
     host.check_output("systemctl restart docker.service")
     wait_healthy(host, host.backend.get_hostname())
-    assert host.service("harbor.service").is_running
+
+    def unit_state() -> str:
+        return host.check_output("systemctl show harbor.service --property=ActiveState --value")
+
+    wait_until(lambda: unit_state() in ("active", "failed"), 120, "harbor.service's start job ending")
+    assert unit_state() == "active"
 
 
 def test_each_node_logs_into_its_own_directory_on_the_share(host):

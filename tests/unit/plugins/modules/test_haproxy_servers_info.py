@@ -1,58 +1,13 @@
 """haproxy_servers_info reads server states from a real HAProxy 2.6 `show stat` answer."""
 
 import json
-import socket
-import threading
-from pathlib import Path
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils import haproxy_socket
 from ansible_collections.harbor_ha.cluster.plugins.modules import haproxy_servers_info
-
-# Captured from Debian 12's HAProxy 2.6 (two servers whose checks fail: DOWN, L4CON).
-SHOW_STAT = (Path(__file__).resolve().parents[2] / "fixtures" / "haproxy-2.6-show-stat.csv").read_text()
-
-
-class FakeAdminSocket:
-    """A unix socket that answers each connection with the next of `answers` (the last repeats)."""
-
-    def __init__(self, path, answers):
-        self.path, self.answers, self.commands = str(path), list(answers), []
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(self.path)
-        self.server.listen(8)
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                self.commands.append(conn.recv(1024).decode().strip())
-                answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-                conn.sendall(answer.encode())
-
-    def close(self):
-        self.server.close()
-
-
-@pytest.fixture
-def admin_socket(tmp_path):
-    sockets = []
-
-    def make(*answers):
-        fake = FakeAdminSocket(tmp_path / "admin.sock", answers)
-        sockets.append(fake)
-        return fake
-
-    yield make
-    for fake in sockets:
-        fake.close()
+from ansible_collections.harbor_ha.cluster.tests.unit.plugins.haproxy_fake import SHOW_STAT, answering
 
 
 def with_status(text, name, status, check="L7OK"):
@@ -89,7 +44,7 @@ def test_error_answer_is_reported():
 
 
 def test_module_reads_servers_of_one_backend(capsys, admin_socket, tmp_path):
-    fake = admin_socket(with_status(SHOW_STAT, "node1", "UP"))
+    fake = admin_socket(answering(with_status(SHOW_STAT, "node1", "UP")))
     code, result = run_module(capsys, socket=str(tmp_path / "admin.sock"), backend="be_harbor_read")
     assert code == 0
     assert result["changed"] is False
@@ -98,21 +53,23 @@ def test_module_reads_servers_of_one_backend(capsys, admin_socket, tmp_path):
 
 
 def test_module_waits_until_the_server_is_up(capsys, admin_socket, tmp_path):
-    admin_socket(SHOW_STAT, with_status(SHOW_STAT, "node2", "UP 1/2"), with_status(SHOW_STAT, "node2", "UP"))
+    admin_socket(
+        answering(SHOW_STAT, with_status(SHOW_STAT, "node2", "UP 1/2"), with_status(SHOW_STAT, "node2", "UP"))
+    )
     code, result = run_module(capsys, socket=str(tmp_path / "admin.sock"), wait_for=["node2"], timeout=10)
     assert code == 0
     assert {s["name"]: s["status"] for s in result["servers"]}["node2"] == "UP"
 
 
 def test_module_times_out_naming_the_servers(capsys, admin_socket, tmp_path):
-    admin_socket(SHOW_STAT)
+    admin_socket(answering(SHOW_STAT))
     code, result = run_module(capsys, socket=str(tmp_path / "admin.sock"), wait_for=["node1"], timeout=1)
     assert code == 1
     assert "{'node1': 'DOWN'}" in result["msg"]
 
 
 def test_module_refuses_an_unknown_server(capsys, admin_socket, tmp_path):
-    admin_socket(SHOW_STAT)
+    admin_socket(answering(SHOW_STAT))
     code, result = run_module(capsys, socket=str(tmp_path / "admin.sock"), wait_for=["node9"])
     assert code == 1
     assert "no server named ['node9']" in result["msg"]
