@@ -3,8 +3,9 @@
 
     python3 tools/testbed.py bench
 
-On its own containers (bench-*, 10.201.20.0/24: Ceph, MariaDB, Redis, four Harbor nodes from the
-test installer, HAProxy, a client), it measures and prints:
+On its own containers (bench-*, 10.201.20.0/24: Ceph, the database, Redis, four Harbor nodes from
+the test installer, HAProxy, a client), once for Harbor 1.1 (inventories/sandbox: MariaDB) and once
+for Harbor 2.x (inventories/sandbox2's settings: PostgreSQL, 2.15.2), it measures and prints:
 - the converge time of each role from bare hosts (site.yml on two nodes, profile_roles);
 - the time of a no-op re-run of site.yml with two and with four Harbor nodes, and their ratio;
   the tasks such a run executes, and its time over a play that only gathers the same hosts'
@@ -41,14 +42,23 @@ def log(msg: str) -> None:
     print(f"[bench] {msg}", flush=True)
 
 
-def inventory(nodes: int) -> Path:
-    """inventories/sandbox renamed for the bench's containers, with `nodes` Harbor nodes."""
-    target = WORK / f"inventory-{nodes}"
+# The Harbor lines the bench measures: the sandbox whose settings each takes, and its subnet. The
+# hosts are the bench's (inventories/sandbox's shape): the database and Redis on hosts of their own.
+LINES = {"1.1": ("sandbox", "10.201.10."), "2.x": ("sandbox2", "10.201.11.")}
+
+
+def inventory(nodes: int, line: str = "1.1") -> Path:
+    """The line's sandbox renamed for the bench's containers, with `nodes` Harbor nodes."""
+    target = WORK / f"inventory-{line}-{nodes}"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(bed.INVENTORY, target)
+    sandbox, subnet = LINES[line]
+    shutil.copytree(bed.PROJECT / "inventories" / sandbox, target)
+    shutil.copy(bed.PROJECT / "inventories" / "sandbox" / "hosts.yml", target / "hosts.yml")
     for path in target.rglob("*.yml"):
-        text = path.read_text().replace("sandbox-", "bench-").replace("10.201.10.", "10.201.20.")
+        text = path.read_text()
+        for old, new in ((f"{sandbox}-", "bench-"), ("sandbox-", "bench-"), (subnet, "10.201.20.")):
+            text = text.replace(old, new)
         if path.name == "hosts.yml":
             extra = "".join(f"        bench-harbor{n}:\n" for n in range(3, nodes + 1))
             text = text.replace("        # bench-harbor3:\n", extra)
@@ -150,10 +160,10 @@ def machine() -> str:
     return f"{os.cpu_count()} x {cpu}, {mem:.0f} GiB RAM, Linux {platform.release()}"
 
 
-def main() -> int:
-    WORK.mkdir(parents=True, exist_ok=True)
-    two, four = inventory(2), inventory(4)
-    log("bench topology: create and prepare (lab Ceph, client)")
+def measure(line: str) -> list[tuple[str, str]]:
+    """The rows of one Harbor line, on bench containers made for it."""
+    two, four = inventory(2, line), inventory(4, line)
+    log(f"Harbor {line}: bench topology, create and prepare (lab Ceph, client)")
     molecule("destroy")
     molecule("create")
     molecule("prepare")
@@ -214,10 +224,7 @@ def main() -> int:
     finally:
         molecule("destroy")
 
-    rows = [
-        ("machine", machine()),
-        ("converge from bare hosts, 2 nodes (site.yml)", f"{converge_seconds:.0f} s"),
-    ]
+    rows = [(f"Harbor {line}: converge from bare hosts, 2 nodes (site.yml)", f"{converge_seconds:.0f} s")]
     rows += [(f"  role {name}", f"{sec:.0f} s") for name, sec in sorted(roles.items(), key=lambda r: -r[1])]
     rows += [
         ("grow 2 -> 4 nodes (site.yml)", f"{grow_seconds:.0f} s"),
@@ -241,6 +248,14 @@ def main() -> int:
         (f"backup of {data_size} of Harbor data: writes paused", f"{float(pause[1]):.1f} s"),
         ("backup, whole run (status checks, retention)", f"{backup_seconds:.0f} s"),
     ]
+    return rows
+
+
+def main() -> int:
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = [("machine", machine())]
+    for line in LINES:
+        rows += measure(line)
     width = max(len(name) for name, _ in rows)
     print("\nharbor_ha.cluster benchmark")
     for name, value in rows:

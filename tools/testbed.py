@@ -32,6 +32,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -57,14 +58,47 @@ HOST_PACKAGES = {
     "openssl": "openssl",
 }
 
-SANDBOX = ROOT / "inventories" / "sandbox"
-SANDBOX_GENERATED = SANDBOX / "group_vars" / "all" / "generated.yml"
-# The sandbox's hosts are the ha scenario's platforms: `sandbox up` is that scenario's create,
-# prepare and converge (site.yml), without its tests.
-SANDBOX_SCENARIO = "ha"
+
+class Sandbox(NamedTuple):
+    """An environment of local containers: its inventory, and the scenario whose platforms its
+    hosts are (`sandbox up` is that scenario's create and prepare, then site.yml, without tests)."""
+
+    name: str
+    scenario: str
+    harbor_version: str
+    # The database's admin password, by the name the inventory reads it.
+    db_admin_secret: str
+
+    @property
+    def inventory(self) -> Path:
+        return ROOT / "inventories" / self.name
+
+    @property
+    def generated(self) -> Path:
+        return self.inventory / "group_vars" / "all" / "generated.yml"
+
+
+SANDBOXES = {
+    sandbox.name: sandbox
+    for sandbox in (
+        Sandbox("sandbox", "ha", "1.1.2", "vault_mysql_admin_password"),
+        Sandbox("sandbox2", "ha2", "2.15.2", "vault_postgresql_admin_password"),
+    )
+}
 
 # The scenarios `test` runs, in dependency order; each is `molecule test -s NAME`.
-SCENARIOS = ["smoke", "cephfs", "database", "postgresql", "installer", "installer2", "harbor", "vip", "ha"]
+SCENARIOS = [
+    "smoke",
+    "cephfs",
+    "database",
+    "postgresql",
+    "installer",
+    "installer2",
+    "harbor",
+    "vip",
+    "ha",
+    "ha2",
+]
 
 
 class BedError(Exception):
@@ -311,29 +345,29 @@ def password(prefix: str) -> str:
     return f"{prefix}-{secrets.token_urlsafe(18)}-Aa1"
 
 
-def test_installer(version: str = "1.1.2") -> tuple[Path, str]:
+def test_installer(version: str) -> tuple[Path, str]:
     tarball = CACHE / "installers" / f"harbor-offline-installer-v{version}.tgz"
     return tarball, Path(f"{tarball}.sha256").read_text().split()[0]
 
 
-def sandbox_settings(installer: str | None = None, sha256: str | None = None) -> None:
+def sandbox_settings(sandbox: Sandbox, installer: str | None = None, sha256: str | None = None) -> None:
     """generated.yml: secrets made once (kept across runs), and the installer in use."""
     current = {}
-    if SANDBOX_GENERATED.exists():
-        for line in SANDBOX_GENERATED.read_text().splitlines():
+    if sandbox.generated.exists():
+        for line in sandbox.generated.read_text().splitlines():
             if ": " in line and not line.startswith("#"):
                 key, value = line.split(": ", 1)
                 current[key] = json.loads(value)
     made = {
         "vault_ceph_client_key": ceph_key,
-        "vault_mysql_admin_password": lambda: password("db-admin"),
+        sandbox.db_admin_secret: lambda: password("db-admin"),
         "vault_harbor_db_password": lambda: password("db-harbor"),
         "vault_redis_password": lambda: password("redis"),
         "vault_harbor_admin_password": lambda: password("Admin"),
     }
     for key, make in made.items():
         current.setdefault(key, make())
-    tarball, digest = test_installer()
+    tarball, digest = test_installer(sandbox.harbor_version)
     if installer:
         current["harbor_installer_src" if "://" not in installer else "harbor_installer_url"] = installer
         current["harbor_installer_sha256"] = sha256
@@ -347,46 +381,56 @@ def sandbox_settings(installer: str | None = None, sha256: str | None = None) ->
     lines = ["# Written by tools/testbed.py: the sandbox's secrets and installer. Never commit it."]
     lines += [f"{key}: {json.dumps(value)}" for key, value in current.items()]
     # Created 0600: the secrets are never readable by others, not even for a moment.
-    fd = os.open(SANDBOX_GENERATED, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(sandbox.generated, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("---\n" + "\n".join(lines) + "\n")
-    SANDBOX_GENERATED.chmod(0o600)
+    sandbox.generated.chmod(0o600)
 
 
-def installer_in_use() -> str:
-    text = SANDBOX_GENERATED.read_text()
-    test_tarball = str(test_installer()[0])
+# What the test installers' stand-ins replace, by Harbor's line (tests/installer/README.md).
+STAND_INS = {
+    "1": "adminserver, ui, jobservice",
+    "2": "prepare, core, jobservice, registryctl, portal, exporter",
+}
+
+
+def installer_in_use(sandbox: Sandbox) -> str:
+    text = sandbox.generated.read_text()
+    test_tarball = str(test_installer(sandbox.harbor_version)[0])
     return (
-        "the TEST installer (stand-ins for adminserver, ui, jobservice)"
+        f"the TEST installer of Harbor {sandbox.harbor_version} (stand-ins for"
+        f" {STAND_INS[sandbox.harbor_version[0]]})"
         if test_tarball in text
         else ("the installer given to `sandbox up --installer`")
     )
 
 
-def sandbox_up(installer: str | None, sha256: str | None, test_installer_again: bool) -> None:
+def sandbox_up(
+    sandbox: Sandbox, installer: str | None, sha256: str | None, test_installer_again: bool
+) -> None:
     if bool(installer) != bool(sha256):
         raise BedError(
             "give --installer PATH|URL together with --sha256 HEX (or neither: the test installer)"
         )
     setup()
     if test_installer_again:
-        tarball, digest = test_installer()
+        tarball, digest = test_installer(sandbox.harbor_version)
         installer, sha256 = str(tarball), digest
-    sandbox_settings(installer, sha256)
-    log(f"sandbox: Harbor from {installer_in_use()}")
+    sandbox_settings(sandbox, installer, sha256)
+    log(f"{sandbox.name}: Harbor from {installer_in_use(sandbox)}")
     for action in ("create", "prepare"):
-        tool(["molecule", action, "-s", SANDBOX_SCENARIO])
-    tool(["ansible-playbook", "-i", str(SANDBOX), "playbooks/site.yml"])
-    sandbox_status()
-    log(f"sandbox: Harbor from {installer_in_use()}")
+        tool(["molecule", action, "-s", sandbox.scenario])
+    tool(["ansible-playbook", "-i", str(sandbox.inventory), "playbooks/site.yml"])
+    sandbox_status(sandbox)
+    log(f"{sandbox.name}: Harbor from {installer_in_use(sandbox)}")
 
 
-def sandbox_status() -> None:
-    tool(["ansible-playbook", "-i", str(SANDBOX), "playbooks/status.yml"])
+def sandbox_status(sandbox: Sandbox) -> None:
+    tool(["ansible-playbook", "-i", str(sandbox.inventory), "playbooks/status.yml"])
 
 
-def sandbox_down() -> None:
-    tool(["molecule", "destroy", "-s", SANDBOX_SCENARIO])
+def sandbox_down(sandbox: Sandbox) -> None:
+    tool(["molecule", "destroy", "-s", sandbox.scenario])
 
 
 # --------------------------------------------------------------------------- stages
@@ -403,7 +447,8 @@ def setup() -> None:
     node_image()
     installers()
     network()
-    sandbox_settings()
+    for sandbox in SANDBOXES.values():
+        sandbox_settings(sandbox)
 
 
 def tool(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -573,8 +618,14 @@ def main(argv: list[str] | None = None) -> int:
     scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
     scen_p.add_argument("names", nargs="+")
     sub.add_parser("bench", help="measure converge, no-op re-run, failover and throughput (prints a table)")
-    sandbox_p = sub.add_parser("sandbox", help="the sandbox environment (inventories/sandbox)")
+    sandbox_p = sub.add_parser("sandbox", help="a sandbox environment (inventories/sandbox, sandbox2)")
     sandbox_p.add_argument("action", choices=["up", "status", "down"])
+    sandbox_p.add_argument(
+        "--inventory",
+        choices=sorted(SANDBOXES),
+        default="sandbox",
+        help="sandbox: Harbor 1.1.2 (default); sandbox2: Harbor 2.15.2",
+    )
     sandbox_p.add_argument("--installer", help="a real offline installer: a path or a URL")
     sandbox_p.add_argument("--sha256", help="the sha256 of --installer")
     sandbox_p.add_argument(
@@ -600,10 +651,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "bench":
             bench()
         elif args.command == "sandbox":
+            sandbox = SANDBOXES[args.inventory]
             {
-                "up": lambda: sandbox_up(args.installer, args.sha256, args.test_installer),
-                "status": sandbox_status,
-                "down": sandbox_down,
+                "up": lambda: sandbox_up(sandbox, args.installer, args.sha256, args.test_installer),
+                "status": lambda: sandbox_status(sandbox),
+                "down": lambda: sandbox_down(sandbox),
             }[args.action]()
     except BedError as exc:
         print(f"testbed: {exc}", file=sys.stderr)

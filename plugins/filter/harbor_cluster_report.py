@@ -18,6 +18,7 @@ description:
     from the inventory's (C(settings), what C(harbor_ha.cluster.harbor_settings_info) returned),
     and, across nodes, key files whose fingerprints differ. A node without a state (unreachable)
     is a problem too; a node whose settings could not be read says why, without a problem.
+  - A Harbor 2.x node's line names the release its core runs and the components of its health.
 positional: load_balancers
 options:
   _input:
@@ -95,7 +96,10 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
         share_text = f"share NOT MOUNTED ({share.get('fstype') or 'no mount'})"
         problems.append(f"{node}: the share {share['path']} is not mounted")
     health = status["health"]
-    if health["healthy"]:
+    if "components" in health:
+        health_text, health_problems = _harbor2_health(node, status)
+        problems += health_problems
+    elif health["healthy"]:
         health_text = "harbor healthy"
     else:
         codes = f"systeminfo {health['systeminfo']['status']}, registry {health['registry']['status']}"
@@ -140,6 +144,21 @@ def _drift_lines(statuses: dict) -> list[str]:
                 text = f"setting {item['key']}: inventory {item['inventory']!r}, Harbor {item['harbor']!r}"
             seen.setdefault(text, []).append(node)
     return [f"{text} (on {', '.join(nodes)})" for text, nodes in seen.items()]
+
+
+def _harbor2_health(node: str, status: dict) -> tuple[str, list[str]]:
+    """Harbor 2.x: the release the node's core runs, and the components core's health API lists."""
+    health = status["health"]
+    release = status.get("version") or "(release unknown)"
+    components = health["components"]
+    if health["healthy"]:
+        return f"harbor {release} healthy ({', '.join(sorted(components))})", []
+    failing = [f"{name} {state}" for name, state in sorted(components.items()) if state != "healthy"]
+    api, registry = health["api"], health["registry"]
+    detail = (
+        ", ".join(failing) or f"health API {api['status'] or api['error']}, registry {registry['status']}"
+    )
+    return f"harbor {release} UNHEALTHY ({detail})", [f"{node}: Harbor is unhealthy ({detail})"]
 
 
 def _key_lines(statuses: dict) -> tuple[list[str], list[str]]:

@@ -14,7 +14,9 @@ description:
     P(ansible.builtin.from_yaml#filter)) and returns it rewritten for one node of a cluster whose
     Harbor data lives on a shared file system.
   - Every host path under V(/data) moves under O(data_dir); every host path under
-    V(/var/log/harbor) moves to O(log_dir) (the node's own log directory on the share).
+    V(/var/log/harbor) moves to O(log_dir) (the node's own log directory on the share). A path
+    already under O(data_dir) or O(log_dir) stays (Harbor 2.x's prepare writes them from
+    C(harbor.yml)'s C(data_volume) and C(log.local.location)).
   - The services in O(remove_services) (by default the bundled V(mysql)) are removed, together
     with every C(depends_on) and C(links) entry that names them.
   - The proxy's published ports are replaced by O(proxy_ports).
@@ -118,6 +120,8 @@ def _moved(path: str, root: str, new_root: str) -> str:
 def _host_path(source: str, service: str, data_dir: str, log_dir: str) -> str:
     if not source.startswith("/"):
         # ./common/config/... and named volumes stay: they are per node by design.
+        return source
+    if _under(source, data_dir) or _under(source, log_dir):
         return source
     if _under(source, DATA_ROOT):
         return _moved(source, DATA_ROOT, data_dir)

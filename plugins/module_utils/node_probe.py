@@ -90,29 +90,37 @@ def http_status(url: str, host: str | None = None, timeout: float = 3.0) -> dict
         return {"status": None, "error": str(getattr(exc, "reason", exc))}
 
 
-def http_json(url: str, host: str, user: str, password: str, timeout: float = 3.0) -> dict:
-    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET with basic auth."""
+def http_json(url: str, host: str, user: str = "", password: str = "", timeout: float = 3.0) -> dict:
+    """{'status', 'document' (the JSON answer of a 200) or None, 'error'} of a GET, with basic auth
+    when `user` is given."""
     if not url.startswith(("http://", "https://")):
         return {"status": None, "document": None, "error": f"not an http(s) URL: {url}"}
+    auth = {"url_username": user, "url_password": password, "force_basic_auth": True} if user else {}
     try:
-        with open_url(
-            url,
-            headers={"Host": host},
-            timeout=timeout,
-            follow_redirects="none",
-            url_username=user,
-            url_password=password,
-            force_basic_auth=True,
-        ) as resp:
-            body = resp.read()
+        with open_url(url, headers={"Host": host}, timeout=timeout, follow_redirects="none", **auth) as resp:
+            status, body = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return {"status": exc.code, "document": None, "error": None}
     except (urllib.error.URLError, OSError) as exc:
         return {"status": None, "document": None, "error": str(getattr(exc, "reason", exc))}
     try:
-        return {"status": resp.status, "document": json.loads(body), "error": None}
+        return {"status": status, "document": json.loads(body), "error": None}
     except ValueError as exc:
-        return {"status": resp.status, "document": None, "error": f"not JSON: {exc}"}
+        return {"status": status, "document": None, "error": f"not JSON: {exc}"}
+
+
+def harbor2_health(base: str, host: str, timeout: float = 3.0) -> dict:
+    """Harbor 2.x core's health API (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
+    api = http_json(f"{base}/api/v2.0/health", host, timeout=timeout)
+    registry = http_status(f"{base}/v2/", host, timeout)
+    document = api.pop("document") or {}
+    components = {c.get("name"): c.get("status") for c in document.get("components") or []}
+    return {
+        "api": {**api, "overall": document.get("status")},
+        "registry": registry,
+        "components": components,
+        "healthy": api["status"] == 200 and document.get("status") == "healthy" and registry["status"] == 401,
+    }
 
 
 def tcp_reachable(host: str, port: int, timeout: float = 3.0) -> dict:

@@ -15,6 +15,8 @@ description:
     of the cluster, namely whether the share is mounted (as CephFS) and how full it is, whether the
     node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
     database and Redis accept connections from the node.
+  - For Harbor 2.x (O(generation=2)) the health is core's health API with each component's
+    status, and the release is the tag of the image the node's core runs.
   - A broken part is reported, not raised; the module fails only on bad parameters.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
@@ -58,6 +60,18 @@ options:
     description: Seconds each network check may take.
     type: float
     default: 3
+  generation:
+    description:
+      - V(1) for Harbor 1.1 (C(GET /api/systeminfo) must answer 200), V(2) for Harbor 2.x (core's
+        C(GET /api/v2.0/health) must say healthy, and the core container's image gives the release).
+      - Both ask C(GET /v2/), which a healthy node answers 401.
+    type: int
+    choices: [1, 2]
+    default: 1
+  docker:
+    description: The docker CLI, to read the image of the core container (O(generation=2)).
+    type: path
+    default: /usr/bin/docker
 attributes:
   check_mode:
     support: full
@@ -87,10 +101,18 @@ share:
   sample: {path: /mnt/cephfs/harbor, mounted: true, fstype: fuse.ceph-fuse, size: 2147483648,
            used: 10485760, avail: 2137, used_percent: 0.5}
 health:
-  description: HTTP status of GET /api/systeminfo (200 when healthy) and GET /v2/ (401 when healthy).
+  description:
+    - HTTP status of GET /api/systeminfo (200 when healthy) and GET /v2/ (401 when healthy).
+    - For Harbor 2.x, C(api) (the health API's status and overall answer) and C(components)
+      (each component's status) in place of C(systeminfo).
   returned: always
   type: dict
   sample: {systeminfo: {status: 200, error: null}, registry: {status: 401, error: null}, healthy: true}
+version:
+  description: The release the node's core runs (its image's tag), for Harbor 2.x; null when unknown.
+  returned: when O(generation=2)
+  type: str
+  sample: v2.15.2
 keys:
   description: sha256 of each key file (null when missing).
   returned: always
@@ -106,24 +128,40 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.harbor_ha.cluster.plugins.module_utils import node_probe
 
+# Harbor 2.x's core container (the compose file's container_name).
+CORE_CONTAINER = "harbor-core"
 
-def run(params: dict) -> dict:
+
+def core_release(module: AnsibleModule) -> str | None:
+    """The tag of the image the node's core runs, or None when there is no such container."""
+    rc, out, _err = module.run_command(
+        [module.params["docker"], "inspect", "--format", "{{.Config.Image}}", CORE_CONTAINER]
+    )
+    return out.strip().rsplit(":", 1)[-1] if rc == 0 and ":" in out else None
+
+
+def run(module: AnsibleModule) -> dict:
+    params = module.params
     base, host, timeout = params["proxy_url"].rstrip("/"), params["host_header"], params["timeout"]
-    systeminfo = node_probe.http_status(f"{base}/api/systeminfo", host, timeout)
-    registry = node_probe.http_status(f"{base}/v2/", host, timeout)
-    return {
+    result = {
         "changed": False,
         "share": node_probe.share(params["share_path"]),
-        "health": {
-            "systeminfo": systeminfo,
-            "registry": registry,
-            "healthy": systeminfo["status"] == 200 and registry["status"] == 401,
-        },
         "keys": {path: node_probe.sha256_of(path) for path in params["key_files"]},
         "endpoints": {
             e["name"]: node_probe.tcp_reachable(e["host"], e["port"], timeout) for e in params["endpoints"]
         },
     }
+    if params["generation"] == 2:
+        result.update(health=node_probe.harbor2_health(base, host, timeout), version=core_release(module))
+        return result
+    systeminfo = node_probe.http_status(f"{base}/api/systeminfo", host, timeout)
+    registry = node_probe.http_status(f"{base}/v2/", host, timeout)
+    result["health"] = {
+        "systeminfo": systeminfo,
+        "registry": registry,
+        "healthy": systeminfo["status"] == 200 and registry["status"] == 401,
+    }
+    return result
 
 
 def main() -> None:
@@ -144,10 +182,12 @@ def main() -> None:
                 },
             },
             "timeout": {"type": "float", "default": 3},
+            "generation": {"type": "int", "choices": [1, 2], "default": 1},
+            "docker": {"type": "path", "default": "/usr/bin/docker"},
         },
         supports_check_mode=True,
     )
-    module.exit_json(**run(module.params))
+    module.exit_json(**run(module))
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_missing_answers_are_named(tmp_path):
     assert not (tmp_path / "qa").exists()
 
 
-@pytest.mark.parametrize("environment", ["sandbox", "staging", "production"])
+@pytest.mark.parametrize("environment", ["sandbox", "sandbox2", "staging", "production"])
 def test_inventory_has_the_groups_site_yml_needs(environment):
     result = subprocess.run(
         [tool("ansible-inventory"), "-i", str(ROOT / "inventories" / environment), "--list"],
@@ -74,7 +74,27 @@ def test_inventory_has_the_groups_site_yml_needs(environment):
         assert secret not in committed
 
 
-@pytest.mark.parametrize("environment", ["sandbox", "staging", "production"])
+def test_a_harbor_2_environment_gets_the_postgresql_role_s_secret(tmp_path):
+    """The scaffold for Harbor 2.x differs in the database group's secret only (issue 14)."""
+    result = new_environment(
+        tmp_path,
+        "-e",
+        f"@{EXAMPLES[0]}",
+        "-e",
+        "environment_name=two",
+        "-e",
+        "environment_harbor_version=2.15.2",
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    settings = (tmp_path / "two" / "group_vars" / "all" / "main.yml").read_text()
+    vault = (tmp_path / "two" / "group_vars" / "all" / "vault.yml.example").read_text()
+    assert 'postgresql_admin_password: "{{ vault_postgresql_admin_password }}"' in settings
+    assert "mysql" not in settings + vault
+    assert 'cluster_harbor_version: "2.15.2"' in settings
+    assert 'vault_postgresql_admin_password: ""' in vault
+
+
+@pytest.mark.parametrize("environment", ["sandbox", "sandbox2", "staging", "production"])
 def test_inventory_sets_each_fact_once(environment):
     """The cluster model's facts, never a role's copy of one (site.yml's preflight refuses those)."""
     owned = yaml.safe_load((ROOT / "roles" / "cluster" / "vars" / "main.yml").read_text())["_cluster_owned"]

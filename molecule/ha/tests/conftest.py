@@ -1,35 +1,3 @@
-"""Fixtures of the ha scenario's tests."""
+"""Fixtures of the ha scenario's tests (ha_fixtures.py, shared with the ha2 scenario)."""
 
-from __future__ import annotations
-
-import shutil
-
-import pytest
-import yaml
-from ha_testlib import CLIENT, IMAGE, INVENTORY, local_digest, login, on
-
-
-@pytest.fixture(scope="session")
-def admin_password() -> str:
-    generated = yaml.safe_load((INVENTORY / "group_vars" / "all" / "generated.yml").read_text())
-    return generated["vault_harbor_admin_password"]
-
-
-@pytest.fixture(scope="session")
-def pushed(admin_password) -> str:
-    """The probe image (one 1 MB random layer), pushed through the load balancer: its digest."""
-    login(admin_password)
-    on(
-        CLIENT,
-        "rm -rf /tmp/probe && mkdir /tmp/probe && head -c 1000000 /dev/urandom > /tmp/probe/blob"
-        f" && tar -C /tmp/probe -c . | docker import - {IMAGE} >/dev/null && docker push {IMAGE}",
-    )
-    return local_digest()
-
-
-@pytest.fixture
-def inventory_copy(tmp_path):
-    """A copy of inventories/sandbox (with its generated secrets), to edit in a test."""
-    copy = tmp_path / "sandbox"
-    shutil.copytree(INVENTORY, copy)
-    return copy
+from ha_fixtures import admin_password, inventory_copy, pushed  # noqa: F401 - fixtures, by name

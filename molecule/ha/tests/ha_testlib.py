@@ -15,22 +15,29 @@ from pathlib import Path
 import yaml
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-# The topology under test: the sandbox's containers (this scenario), or the benchmark's
-# (tools/bench.py sets HARBOR_HA_TOPOLOGY=bench): same shape, other names and addresses.
+# The topology under test: the sandbox's containers (this scenario), the benchmark's
+# (tools/bench.py sets HARBOR_HA_TOPOLOGY=bench) or the Harbor 2.x sandbox2's (scenario ha2):
+# same shape, other names and addresses. Each with the inventory it is made from.
 TOPOLOGY = os.environ.get("HARBOR_HA_TOPOLOGY", "sandbox")
-SUBNET = {"sandbox": "10.201.10", "bench": "10.201.20"}[TOPOLOGY]
-INVENTORY = PROJECT / "inventories" / "sandbox"
+SUBNET, _INVENTORY = {
+    "sandbox": ("10.201.10", "sandbox"),
+    "bench": ("10.201.20", "sandbox"),
+    "sandbox2": ("10.201.11", "sandbox2"),
+}[TOPOLOGY]
+INVENTORY = PROJECT / "inventories" / _INVENTORY
 LB = f"{TOPOLOGY}-lb"
 CLIENT = f"{TOPOLOGY}-client"
 REGISTRY = f"{LB}:8080"  # harbor_hostname of inventories/sandbox
 NODES = {f"{TOPOLOGY}-harbor{n}": f"{SUBNET}.{20 + n}" for n in range(1, 5)}
 PROXY_PORT = 8060
 IMAGE = f"{REGISTRY}/library/ha-probe:1"
-
 # The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (the
-# load balancer replays a stalled pull request on the other node after 1 s).
+# load balancer replays a stalled pull request on another node after 1 s); a failed node leaves
+# the rotation within 10 s and comes back within 2 min.
 MAX_FAILED_PULLS = 0
 MAX_PULL_SECONDS = 3.0
+MAX_DETECTION_SECONDS = 10.0
+MAX_REJOIN_SECONDS = 120.0
 
 # Reads the load balancer's server states through its admin socket (run with python3 on the LB).
 _SHOW_STAT = """
@@ -315,3 +322,27 @@ def edit_hosts(inventory: Path, change) -> None:
     hosts = yaml.safe_load(path.read_text())
     change(hosts["all"]["children"])
     path.write_text(yaml.safe_dump(hosts))
+
+
+def fail_under_pulls(name: str, node: str, break_node, *, pulls_after: int = 12) -> PullLoop:
+    """Break `node` while pulls run; return the loop once it is down and `pulls_after` more ran."""
+    with PullLoop(limit=200) as loop:
+        loop.wait_pulls(3)
+        broken_at = time.monotonic()
+        break_node()
+        window = wait_for_lb(node, "DOWN", timeout=60)
+        loop.wait_pulls(pulls_after)
+    print(loop.report(name, window))  # the scenario's log keeps the figures
+    assert window < MAX_DETECTION_SECONDS, loop.report(name, window)
+    assert loop.failed <= MAX_FAILED_PULLS, loop.report(name, window)
+    assert loop.slowest <= MAX_PULL_SECONDS, loop.report(name, window)
+    assert broken_at > loop.results[0][0]
+    return loop
+
+
+def rejoins_and_serves(node: str) -> None:
+    seconds = wait_for_lb(node, "UP", timeout=MAX_REJOIN_SECONDS)
+    before = lb_servers()[node]["sessions"]
+    for _ in range(6):
+        assert pull_once()[0]
+    assert lb_servers()[node]["sessions"] > before, f"{node} is UP after {seconds:.1f} s but serves nothing"

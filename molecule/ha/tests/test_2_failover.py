@@ -9,56 +9,30 @@ import pytest
 from bedhelpers import ANSI, ansible_playbook
 from ha_testlib import (
     INVENTORY,
-    MAX_FAILED_PULLS,
     MAX_PULL_SECONDS,
     LbTimeline,
     PullLoop,
     assert_rolled,
+    fail_under_pulls,
     lb_servers,
     on,
     pull_once,
     push_once,
+    rejoins_and_serves,
     wait_for_lb,
 )
 
 NODE = "sandbox-harbor2"
 SHARE = "/mnt/cephfs/harbor"
-# The bounds of a failure (the pulls' are ha_testlib's).
-MAX_DETECTION_SECONDS = 10.0
-MAX_REJOIN_SECONDS = 120.0
-
-
-def fail_under_pulls(name: str, break_node, *, pulls_after: int = 12) -> PullLoop:
-    """Break NODE while pulls run; return the loop once NODE is down and `pulls_after` more ran."""
-    with PullLoop(limit=200) as loop:
-        loop.wait_pulls(3)
-        broken_at = time.monotonic()
-        break_node()
-        window = wait_for_lb(NODE, "DOWN", timeout=60)
-        loop.wait_pulls(pulls_after)
-    print(loop.report(name, window))  # the scenario's log keeps the figures
-    assert window < MAX_DETECTION_SECONDS, loop.report(name, window)
-    assert loop.failed <= MAX_FAILED_PULLS, loop.report(name, window)
-    assert loop.slowest <= MAX_PULL_SECONDS, loop.report(name, window)
-    assert broken_at > loop.results[0][0]
-    return loop
-
-
-def rejoins_and_serves() -> None:
-    seconds = wait_for_lb(NODE, "UP", timeout=MAX_REJOIN_SECONDS)
-    before = lb_servers()[NODE]["sessions"]
-    for _ in range(6):
-        assert pull_once()[0]
-    assert lb_servers()[NODE]["sessions"] > before, f"{NODE} is UP after {seconds:.1f} s but serves nothing"
 
 
 def test_stopped_node(pushed):
     """The node refuses connections: Harbor stopped on it."""
     try:
-        fail_under_pulls("stopped node", lambda: on(NODE, "systemctl stop harbor.service"))
+        fail_under_pulls("stopped node", NODE, lambda: on(NODE, "systemctl stop harbor.service"))
     finally:
         on(NODE, "systemctl start harbor.service")
-    rejoins_and_serves()
+    rejoins_and_serves(NODE)
 
 
 def test_hung_node_and_the_status_report(pushed):
@@ -67,7 +41,7 @@ def test_hung_node_and_the_status_report(pushed):
     cgroup tree (the bed's hosts share the host's cgroup namespace), so `docker pause` of the
     node would leave Harbor answering."""
     try:
-        fail_under_pulls("hung node", lambda: on(NODE, "docker pause $(docker ps -q)"))
+        fail_under_pulls("hung node", NODE, lambda: on(NODE, "docker pause $(docker ps -q)"))
         status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY, timeout=300)
         output = ANSI.sub("", status.stdout)
         assert status.returncode != 0, output[-3000:]
@@ -75,7 +49,7 @@ def test_hung_node_and_the_status_report(pushed):
         assert f"{NODE} is DOWN at sandbox-lb" in output
     finally:
         on(NODE, "docker unpause $(docker ps -q --filter status=paused)")
-    rejoins_and_serves()
+    rejoins_and_serves(NODE)
 
 
 def test_node_without_its_share_leaves_and_writes_nothing_locally(pushed):
@@ -101,7 +75,7 @@ def test_node_without_its_share_leaves_and_writes_nothing_locally(pushed):
         on(NODE, f"systemctl unmask --runtime {mount_unit}; systemctl reset-failed")
         on(NODE, "systemctl start harbor.service")
     assert on(NODE, f"mountpoint -q {SHARE}", check=False).returncode == 0
-    rejoins_and_serves()
+    rejoins_and_serves(NODE)
 
 
 @pytest.fixture(scope="module", autouse=True)

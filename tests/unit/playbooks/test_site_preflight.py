@@ -40,6 +40,14 @@ class Case:
 # The monitors of the fake inventory never answer: a run that passes every variable check stops there.
 MONITORS_UNANSWERED = r"cephfs_client_monitors: 127\.0\.0\.1:9 accepted no connection"
 
+# Harbor 2.x on the same fake cluster: its database role checks an existing server's settings
+# (server mode would ask the database host's facts, which these runs do not gather).
+HARBOR2 = {
+    "cluster_harbor_version": "2.15.2",
+    "postgresql_admin_password": "fixture-pgadmin-Pass5",
+    "postgresql_mode": "existing",
+}
+
 CASES = {
     # ------------------------------------------------------------------ the cluster model
     "cluster name missing": Case(r"missing required arguments: cluster_name", removed=("cluster_name",)),
@@ -124,7 +132,38 @@ CASES = {
     "job node not a node": Case(
         r"harbor_jobservice_node \(infra\) must be a host", {"harbor_jobservice_node": "infra"}
     ),
-    "unknown database type": Case(r"harbor_db_type.*postgresql", {"harbor_db_type": "postgresql"}),
+    "database type set for Harbor": Case(
+        r"set cluster_db_type instead of harbor_db_type", {"harbor_db_type": "postgresql"}
+    ),
+    "PostgreSQL with Harbor 1.1": Case(
+        r"cluster_db_type postgresql: Harbor 1\.1\.2 \(cluster_harbor_version\) works with mysql only",
+        {"cluster_db_type": "postgresql"},
+    ),
+    "harbor.yml settings for Harbor 1.1": Case(
+        r"Harbor 1\.1\.2 reads harbor\.cfg: harbor_yml_extra",
+        {"harbor_yml_extra": {"log": {"level": "debug"}}},
+    ),
+    # ------------------------------------------------------------------ harbor 2.x
+    "MySQL with Harbor 2.x": Case(
+        r"cluster_db_type mysql: Harbor 2\.15\.2 \(cluster_harbor_version\) works with postgresql only",
+        {**HARBOR2, "cluster_db_type": "mysql"},
+    ),
+    "CSRF key of the wrong length": Case(
+        r"harbor_csrf_key has 31 characters: give exactly 32", {**HARBOR2, "harbor_csrf_key": "k" * 31}
+    ),
+    "data_volume off the share": Case(
+        r"harbor_data_dir \(/srv/harbor/data, harbor\.yml's data_volume\) .*"
+        r" must be directories under the share",
+        {**HARBOR2, "harbor_data_dir": "/srv/harbor/data"},
+    ),
+    "a harbor.yml setting the cluster owns": Case(
+        r"harbor_yml_extra sets data_volume, log\.local\.location",
+        {**HARBOR2, "harbor_yml_extra": {"data_volume": "/data", "log": {"local": {"location": "/var/log"}}}},
+    ),
+    "harbor.cfg settings for Harbor 2.x": Case(
+        r"Harbor 2\.15\.2 reads harbor\.yml: harbor_cfg_extra",
+        {**HARBOR2, "harbor_cfg_extra": {"self_registration": "off"}},
+    ),
     "database password compose would change": Case(
         r"harbor_db_password \(cluster_db_password\) contains a backslash",
         {"cluster_db_password": "fixture\\db-Pass1"},
@@ -261,7 +300,11 @@ def site(tmp_path: Path, case: Case) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The baseline and every case, four at a time."""
-    cases = {"baseline": Case(MONITORS_UNANSWERED), **CASES}
+    cases = {
+        "baseline": Case(MONITORS_UNANSWERED),
+        "baseline 2.x": Case(MONITORS_UNANSWERED, HARBOR2),
+        **CASES,
+    }
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         futures = {
             name: pool.submit(site, tmp_path_factory.mktemp("case"), case) for name, case in cases.items()
@@ -274,7 +317,7 @@ def failures(result: subprocess.CompletedProcess) -> str:
     return " ".join(" ".join(line.split()) for line in lines if line.startswith(("fatal: [", "failed: [")))
 
 
-@pytest.mark.parametrize("name", ["baseline", *CASES])
+@pytest.mark.parametrize("name", ["baseline", "baseline 2.x", *CASES])
 def test_bad_input_stops_in_the_first_play_naming_the_variable(runs, name):
     case = CASES.get(name, Case(MONITORS_UNANSWERED))
     result = runs[name]
@@ -285,6 +328,6 @@ def test_bad_input_stops_in_the_first_play_naming_the_variable(runs, name):
     assert "PLAY [Share" not in output
     recap = RECAP.findall(output)
     assert recap and all(changed == "0" for _, _, changed, _, _ in recap), recap
-    if name != "baseline":
+    if not name.startswith("baseline"):
         # Not the monitors: the case's own check stopped it.
         assert not re.search(MONITORS_UNANSWERED, failures(result))

@@ -40,3 +40,18 @@ def test_roles_are_kept_and_the_rest_is_one_row_without_the_total():
 
 def test_only_the_last_recap_counts():
     assert bench.role_times("ROLES RECAP\nharbor ---- 1.00s\n" + RECAP)["harbor"] == 70.12
+
+
+def test_each_line_gets_the_bench_hosts_with_its_sandbox_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "WORK", tmp_path)
+    import yaml  # noqa: PLC0415
+
+    for line, admin in (("1.1", "mysql_admin_password"), ("2.x", "postgresql_admin_password")):
+        target = bench.inventory(4, line)
+        hosts = yaml.safe_load((target / "hosts.yml").read_text())["all"]["children"]
+        assert set(hosts["harbor_nodes"]["hosts"]) == {f"bench-harbor{n}" for n in range(1, 5)}
+        assert set(hosts["harbor_db"]["hosts"]) == {"bench-db"}
+        settings = yaml.safe_load((target / "group_vars" / "all" / "main.yml").read_text())
+        assert admin in settings
+        assert settings["cluster_name"] == "bench-lb"
+        assert settings["cephfs_client_monitors"] == ["10.201.20.10"]

@@ -85,3 +85,31 @@ def test_generated_passwords_suit_harbor_and_redis():
     assert "," not in password
     assert any(c.isupper() for c in password) and any(c.islower() for c in password)
     assert any(c.isdigit() for c in password) and len(password) >= 8
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "db_admin"),
+    [
+        ("sandbox", "1.1.2", "vault_mysql_admin_password"),
+        ("sandbox2", "2.15.2", "vault_postgresql_admin_password"),
+    ],
+)
+def test_each_sandbox_gets_its_secrets_and_its_release_installer(
+    monkeypatch, tmp_path, name, version, db_admin
+):
+    monkeypatch.setattr(testbed, "ROOT", tmp_path)
+    monkeypatch.setattr(testbed, "CACHE", tmp_path / "cache")
+    (tmp_path / "cache" / "installers").mkdir(parents=True)
+    for release in ("1.1.2", "2.15.2"):
+        tarball = tmp_path / "cache" / "installers" / f"harbor-offline-installer-v{release}.tgz"
+        Path(f"{tarball}.sha256").write_text(f"{release.replace('.', '') * 8}  {tarball.name}\n")
+    sandbox = testbed.SANDBOXES[name]
+    sandbox.generated.parent.mkdir(parents=True)
+    testbed.sandbox_settings(sandbox)
+    first = sandbox.generated.read_text()
+    assert f'{db_admin}: "db-admin-' in first
+    assert f"harbor-offline-installer-v{version}.tgz" in first
+    assert oct(sandbox.generated.stat().st_mode & 0o777) == "0o600"
+    testbed.sandbox_settings(sandbox)
+    assert sandbox.generated.read_text() == first  # secrets are made once
+    assert testbed.installer_in_use(sandbox).startswith(f"the TEST installer of Harbor {version}")

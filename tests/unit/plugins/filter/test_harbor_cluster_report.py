@@ -106,6 +106,38 @@ def test_registered():
     assert FilterModule().filters()["harbor_cluster_report"] is harbor_cluster_report
 
 
+def node2(components=None, overall="healthy"):
+    """A Harbor 2.x node's state: core's health API and the release its core runs."""
+    state = node()
+    components = components or dict.fromkeys(("core", "database", "jobservice", "redis"), "healthy")
+    state["health"] = {
+        "api": {"status": 200, "error": None, "overall": overall},
+        "registry": {"status": 401, "error": None},
+        "components": components,
+        "healthy": overall == "healthy",
+    }
+    state["version"] = "v2.15.2"
+    return state
+
+
+def test_a_harbor_2_node_reports_its_release_and_components():
+    result = report(nodes={"h1": node2(), "h2": node2()})
+    assert result["problems"] == []
+    assert "| harbor v2.15.2 healthy (core, database, jobservice, redis) |" in result["lines"][0]
+
+
+def test_a_harbor_2_node_names_its_unhealthy_components():
+    sick = node2({"core": "healthy", "jobservice": "unhealthy", "redis": "unhealthy"}, overall="unhealthy")
+    result = report(nodes={"h1": node2(), "h2": sick})
+    assert "harbor v2.15.2 UNHEALTHY (jobservice unhealthy, redis unhealthy)" in result["lines"][1]
+    assert result["problems"] == ["h2: Harbor is unhealthy (jobservice unhealthy, redis unhealthy)"]
+    dead = node2({}, overall=None)
+    dead["health"]["api"] = {"status": None, "error": "connection refused", "overall": None}
+    dead["version"] = None
+    line = report(nodes={"h1": node2(), "h2": dead})["lines"][1]
+    assert "harbor (release unknown) UNHEALTHY (health API connection refused, registry 401)" in line
+
+
 def settings(*drift, error=None):
     return {"inventory": {}, "harbor": None if error else {}, "drift": list(drift), "error": error}
 

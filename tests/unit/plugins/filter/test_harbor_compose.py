@@ -198,3 +198,32 @@ def test_overrides_set_and_remove_keys():
 def test_override_of_a_missing_or_removed_service_fails(service):
     with pytest.raises(AnsibleFilterError, match=f"cannot override service '{service}'"):
         harbor_compose(yaml.safe_load(MINIMAL), DATA, LOGS, overrides={service: {"image": "x"}})
+
+
+# Harbor 2.x's prepare writes the share's paths itself (harbor.yml's data_volume and
+# log.local.location), in the long syntax too.
+PREPARED_2X = f"""
+services:
+  log:
+    image: goharbor/harbor-log:v2.15.2
+    volumes:
+      - {LOGS}/:/var/log/docker/:z
+      - {{type: bind, source: ./common/config/log/logrotate.conf, target: /etc/logrotate.d/logrotate.conf}}
+    ports: ["127.0.0.1:1514:10514"]
+  core:
+    image: goharbor/harbor-core:v2.15.2
+    volumes:
+      - {DATA}/:/data/:z
+      - {{type: bind, source: {DATA}/secret/core/private_key.pem, target: /etc/core/private_key.pem}}
+  proxy:
+    image: goharbor/nginx-photon:v2.15.2
+    ports: ["8060:8080"]
+"""
+
+
+def test_paths_already_on_the_share_stay_and_the_proxy_is_published_as_asked():
+    compose = yaml.safe_load(PREPARED_2X)
+    result = harbor_compose(compose, DATA, LOGS, proxy_ports={8080: "10.0.0.11:8060"}, remove_services=[])
+    assert host_paths(result) == host_paths(compose)
+    assert result["services"]["proxy"]["ports"] == ["10.0.0.11:8060:8080"]
+    assert set(result["services"]) == {"log", "core", "proxy"}

@@ -169,6 +169,99 @@ def test_module_describes_a_dead_node_without_failing(capsys, closed_port, tmp_p
     assert result["endpoints"]["redis"]["reachable"] is False
 
 
+HEALTH_2X = {
+    "status": "unhealthy",
+    "components": [
+        {"name": "core", "status": "healthy"},
+        {"name": "jobservice", "status": "unhealthy", "error": "received unexpected status code: 500"},
+        {"name": "registry", "status": "healthy"},
+    ],
+}
+
+
+class Harbor2(http.server.BaseHTTPRequestHandler):
+    """Core of Harbor 2.x: its health API (here with an unhealthy jobservice) and /v2/."""
+
+    def do_GET(self):
+        body = json.dumps(HEALTH_2X).encode() if self.path == "/api/v2.0/health" else b""
+        self.send_response({"/api/v2.0/health": 200, "/v2/": 401}.get(self.path, 404))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def harbor2():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Harbor2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def fake_docker(tmp_path, image: str | None):
+    """`docker inspect --format {{.Config.Image}} harbor-core`: the image, or no such container."""
+    path = tmp_path / "docker"
+    answer = f"echo {image}" if image else "echo 'Error: No such object: harbor-core' >&2; exit 1"
+    expected = "inspect --format {{.Config.Image}} harbor-core"
+    path.write_text(f'#!/bin/sh\n[ "$1 $2 $3 $4" = "{expected}" ] || exit 3\n{answer}\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_module_reads_harbor_2_components_and_release(capsys, harbor2, tmp_path):
+    code, result = run_module(
+        capsys,
+        share_path=str(tmp_path),
+        proxy_url=harbor2,
+        host_header="lb:8080",
+        generation=2,
+        docker=fake_docker(tmp_path, "goharbor/harbor-core:v2.15.2"),
+    )
+    assert code == 0
+    assert result["version"] == "v2.15.2"
+    assert result["health"]["components"] == {
+        "core": "healthy",
+        "jobservice": "unhealthy",
+        "registry": "healthy",
+    }
+    assert result["health"]["api"] == {"status": 200, "error": None, "overall": "unhealthy"}
+    assert result["health"]["healthy"] is False
+    HEALTH_2X["status"] = "healthy"
+    try:
+        assert (
+            run_module(
+                capsys,
+                share_path=str(tmp_path),
+                proxy_url=harbor2,
+                host_header="lb",
+                generation=2,
+                docker=fake_docker(tmp_path, None),
+            )[1]["health"]["healthy"]
+            is True
+        )
+    finally:
+        HEALTH_2X["status"] = "unhealthy"
+
+
+def test_a_harbor_2_node_without_core_has_no_release(capsys, closed_port, tmp_path):
+    _, result = run_module(
+        capsys,
+        share_path=str(tmp_path),
+        proxy_url=f"http://127.0.0.1:{closed_port}",
+        host_header="lb",
+        generation=2,
+        timeout=1,
+        docker=fake_docker(tmp_path, None),
+    )
+    assert result["version"] is None
+    assert result["health"]["healthy"] is False
+    assert result["health"]["components"] == {}
+    assert "refused" in result["health"]["api"]["error"].lower()
+
+
 def test_cephfs_mount_info_reports_the_share(capsys, tmp_path, monkeypatch):
     from ansible_collections.harbor_ha.cluster.plugins.modules import cephfs_mount_info  # noqa: PLC0415
 
