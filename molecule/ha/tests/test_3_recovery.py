@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 import yaml
-from bedhelpers import ansible_playbook, failures
+from bedhelpers import ANSI, ansible_playbook, failures
 from ha_testlib import (
     CLIENT,
     INVENTORY,
@@ -37,10 +37,10 @@ from ha_testlib import (
 )
 
 DB = "sandbox-db"
-PROJECT_P = "backup-p"
-IMAGE_A = f"{REGISTRY}/library/backup-a:1"
-IMAGE_B = f"{REGISTRY}/library/backup-b:1"
 NAME = f"ha-{uuid.uuid4().hex[:8]}"
+PROJECT_P = f"p-{NAME}"
+IMAGE_A = f"{REGISTRY}/library/backup-a:{NAME}"
+IMAGE_B = f"{REGISTRY}/library/backup-b:{NAME}"
 # The first write of a push: the registry's upload start, refused at the load balancer before
 # any auth while writes are paused (401 from the registry otherwise).
 UPLOAD = f"http://{REGISTRY}/v2/library/backup-probe/blobs/uploads/"
@@ -150,8 +150,9 @@ def test_backup_refused_on_a_degraded_cluster():
     finally:
         lb_command(f"set server be_harbor_pull/{node} state ready")
         wait_for_lb(node, "UP")
-    assert result.returncode != 0
-    assert "The cluster is degraded" in failures(result) and f"{node} is MAINT" in failures(result)
+    output = ANSI.sub("", result.stdout)
+    assert result.returncode != 0, output[-3000:]
+    assert "The cluster is degraded" in output and f"{node} is MAINT at {LB}" in output, output[-3000:]
     assert on("sandbox-harbor1", f"test -e /mnt/cephfs/harbor/.snap/{NAME}", check=False).returncode == 1
 
 
