@@ -8,6 +8,7 @@ the test installer, HAProxy, a client), once for Harbor 1.1 (inventories/sandbox
 for Harbor 2.x (inventories/sandbox2's settings: PostgreSQL, 2.15.2), it measures and prints:
 - the converge time of each role from bare hosts (site.yml on two nodes, profile_roles);
 - the time of a no-op re-run of site.yml with two and with four Harbor nodes, and their ratio;
+  the no-op run's time per role;
   the tasks such a run executes, and its time over a play that only gathers the same hosts'
   facts (the floor of any run);
 - the failover window and the failed pulls when a node stops and when it hangs;
@@ -164,6 +165,9 @@ def machine() -> str:
 def measure(line: str) -> list[tuple[str, str]]:
     """The rows of one Harbor line, on bench containers made for it."""
     two, four = inventory(2, line), inventory(4, line)
+    # The inventory molecule/bench links: the lab Ceph it prepares grants this line's client key.
+    shutil.rmtree(WORK / "inventory", ignore_errors=True)
+    shutil.copytree(four, WORK / "inventory")
     log(f"Harbor {line}: bench topology, create and prepare (lab Ceph, client)")
     molecule("destroy")
     molecule("create")
@@ -172,7 +176,8 @@ def measure(line: str) -> list[tuple[str, str]]:
         log("converge from bare hosts, two Harbor nodes")
         converge_seconds, out = site(two, profile=True)
         roles = role_times(out)
-        noop2, noop_out = min((site(two) for _ in range(2)), key=lambda run: run[0])
+        noop2, noop_out = min((site(two, profile=True) for _ in range(2)), key=lambda run: run[0])
+        noop_roles = role_times(noop_out)
         facts_playbook = WORK / "facts_only.yml"
         facts_playbook.write_text(FACTS_ONLY)
         facts2 = min(site(two, playbook=facts_playbook)[0] for _ in range(2))
@@ -193,7 +198,13 @@ def measure(line: str) -> list[tuple[str, str]]:
             lambda n: bed.on(n, "systemctl stop harbor.service"),
             lambda n: bed.on(n, "systemctl start harbor.service"),
         )
-        hung = failover("hung node", lambda n: bed.docker("pause", n), lambda n: bed.docker("unpause", n))
+        # Harbor's containers paused through the node's engine: pausing the node's own container
+        # leaves them running (the bed's hosts share the machine's cgroup tree).
+        hung = failover(
+            "hung node",
+            lambda n: bed.on(n, "docker pause $(docker ps -q)"),
+            lambda n: bed.on(n, "docker unpause $(docker ps -q --filter status=paused)"),
+        )
 
         log("throughput: a ~100 MB image, through the load balancer and straight from one node")
         node1 = f"{bed.NODES['bench-harbor1']}:{bed.PROXY_PORT}"
@@ -234,6 +245,12 @@ def measure(line: str) -> list[tuple[str, str]]:
         ("no-op re-run, 2 nodes", f"{noop2:.1f} s ({noop_tasks} tasks, {noop_results} task results)"),
         ("facts-only play, same hosts", f"{facts2:.1f} s"),
         ("no-op ratio to facts only (target <= 10)", f"{noop2 / facts2:.1f}"),
+    ]
+    rows += [
+        (f"  no-op, role {name}", f"{sec:.1f} s")
+        for name, sec in sorted(noop_roles.items(), key=lambda r: -r[1])
+    ]
+    rows += [
         ("no-op re-run, 4 nodes", f"{noop4:.1f} s"),
         ("no-op ratio 4 / 2 nodes", f"{noop4 / noop2:.2f}"),
     ]
