@@ -198,13 +198,7 @@ def measure(line: str) -> list[tuple[str, str]]:
             lambda n: bed.on(n, "systemctl stop harbor.service"),
             lambda n: bed.on(n, "systemctl start harbor.service"),
         )
-        # Harbor's containers paused through the node's engine: pausing the node's own container
-        # leaves them running (the bed's hosts share the machine's cgroup tree).
-        hung = failover(
-            "hung node",
-            lambda n: bed.on(n, "docker pause $(docker ps -q)"),
-            lambda n: bed.on(n, "docker unpause $(docker ps -q --filter status=paused)"),
-        )
+        hung = failover("hung node", bed.hang_harbor, bed.wake_harbor)
 
         log("throughput: a ~100 MB image, through the load balancer and straight from one node")
         node1 = f"{bed.NODES['bench-harbor1']}:{bed.PROXY_PORT}"

@@ -60,6 +60,19 @@ def on(host: str, command: str, check: bool = True, timeout: float = 120) -> sub
     return docker("exec", host, "sh", "-c", command, check=check, timeout=timeout)
 
 
+def hang_harbor(node: str) -> None:
+    """Every Harbor process on `node` paused: its sockets accept and nothing answers. The node's
+    engine pauses them: its containers live beside the node's own in the machine's cgroup tree
+    (the bed's hosts share the host's cgroup namespace), so `docker pause` of the node would
+    leave Harbor answering."""
+    on(node, "docker pause $(docker ps -q)")
+
+
+def wake_harbor(node: str) -> None:
+    """Harbor's processes on `node` running again after hang_harbor."""
+    on(node, "docker unpause $(docker ps -q --filter status=paused)")
+
+
 def lb_servers(backend: str = "be_harbor_pull") -> dict[str, dict]:
     """{node: {status, sessions, current, address}} in `backend` as the load balancer sees them
     (sessions: total so far; current: open now; address: address:port)."""

@@ -14,12 +14,14 @@ from ha_testlib import (
     PullLoop,
     assert_rolled,
     fail_under_pulls,
+    hang_harbor,
     lb_servers,
     on,
     pull_once,
     push_once,
     rejoins_and_serves,
     wait_for_lb,
+    wake_harbor,
 )
 
 NODE = "sandbox-harbor2"
@@ -36,19 +38,16 @@ def test_stopped_node(pushed):
 
 
 def test_hung_node_and_the_status_report(pushed):
-    """The node hangs: every Harbor process paused, its sockets accept and nothing answers.
-    The node's engine pauses them: its containers live beside the node's own in the machine's
-    cgroup tree (the bed's hosts share the host's cgroup namespace), so `docker pause` of the
-    node would leave Harbor answering."""
+    """The node hangs: every Harbor process paused, its sockets accept and nothing answers."""
     try:
-        fail_under_pulls("hung node", NODE, lambda: on(NODE, "docker pause $(docker ps -q)"))
+        fail_under_pulls("hung node", NODE, lambda: hang_harbor(NODE))
         status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY, timeout=300)
         output = ANSI.sub("", status.stdout)
         assert status.returncode != 0, output[-3000:]
         assert "The cluster is degraded" in output
         assert f"{NODE} is DOWN at sandbox-lb" in output
     finally:
-        on(NODE, "docker unpause $(docker ps -q --filter status=paused)")
+        wake_harbor(NODE)
     rejoins_and_serves(NODE)
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ha2_testlib import NODE2
-from ha_testlib import fail_under_pulls, on, rejoins_and_serves
+from ha_testlib import fail_under_pulls, hang_harbor, on, rejoins_and_serves, wake_harbor
 
 
 def test_stopped_node(pushed):
@@ -17,12 +17,9 @@ def test_stopped_node(pushed):
 
 
 def test_hung_node(pushed):
-    """The node hangs: every Harbor process paused, its sockets accept and nothing answers.
-    The node's engine pauses them: its containers live beside the node's own in the machine's
-    cgroup tree (the bed's hosts share the host's cgroup namespace), so `docker pause` of the
-    node would leave Harbor answering."""
+    """The node hangs: every Harbor process paused, its sockets accept and nothing answers."""
     try:
-        fail_under_pulls("hung node", NODE2, lambda: on(NODE2, "docker pause $(docker ps -q)"))
+        fail_under_pulls("hung node", NODE2, lambda: hang_harbor(NODE2))
     finally:
-        on(NODE2, "docker unpause $(docker ps -q --filter status=paused)")
+        wake_harbor(NODE2)
     rejoins_and_serves(NODE2)
