@@ -32,14 +32,12 @@ _value:
   type: bool
 """
 
-import re
-
-_DURATION = re.compile(r"^[0-9]+(us|ms|s|m|h|d)?$")
+from ansible_collections.harbor_ha.cluster.plugins.filter.haproxy_milliseconds import HAPROXY_TIME
 
 
 def haproxy_duration(value) -> bool:
     """See DOCUMENTATION."""
-    return not isinstance(value, bool) and bool(_DURATION.match(str(value)))
+    return not isinstance(value, bool) and bool(HAPROXY_TIME.match(str(value)))
 
 
 class TestModule:

@@ -31,9 +31,9 @@ REGISTRY = f"{LB}:8080"  # harbor_hostname of inventories/sandbox
 NODES = {f"{TOPOLOGY}-harbor{n}": f"{SUBNET}.{20 + n}" for n in range(1, 5)}
 PROXY_PORT = 8060
 IMAGE = f"{REGISTRY}/library/ha-probe:1"
-# The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (the
-# load balancer replays a stalled pull request on another node after 1 s); a failed node leaves
-# the rotation within 10 s and comes back within 2 min.
+# The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (a hung
+# node costs a pull one wait of at most 1.7 s, then the load balancer replays the stalled request
+# on another node); a failed node leaves the rotation within 10 s and comes back within 2 min.
 MAX_FAILED_PULLS = 0
 MAX_PULL_SECONDS = 3.0
 MAX_DETECTION_SECONDS = 10.0
@@ -99,11 +99,21 @@ def local_digest(image: str = IMAGE) -> str:
 
 
 def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
-    """(succeeded, seconds) of one full pull through the load balancer (layers included)."""
+    """(succeeded, seconds) of one full pull through the load balancer (layers included), timed
+    on the client as its user sees it: from `docker pull` to its end (the seconds `docker exec`
+    takes to reach the client on a loaded test machine are not the registry's)."""
     on(CLIENT, f"docker rmi -f {image} >/dev/null 2>&1; true", check=False)
     start = time.monotonic()
-    result = on(CLIENT, f"docker pull {image}", check=False, timeout=timeout)
-    return result.returncode == 0, time.monotonic() - start
+    result = on(
+        CLIENT,
+        f"s=$(date +%s%N); docker pull {image} >&2; rc=$?; echo $(( $(date +%s%N) - s )); exit $rc",
+        check=False,
+        timeout=timeout,
+    )
+    seconds = time.monotonic() - start
+    if result.stdout.strip().isdigit():
+        seconds = int(result.stdout) / 1e9
+    return result.returncode == 0, seconds
 
 
 def login_once(password: str) -> tuple[bool, float]:

@@ -208,6 +208,14 @@ CASES = {
         r"loadbalancer_check_interval \(fast\) must be an HAProxy time",
         {"loadbalancer_check_interval": "fast"},
     ),
+    "hung node out after a pull is replayed": Case(
+        r"take a hung node out only after 1400 ms .* shorter than\s+loadbalancer_pull_timeout \(1s\)",
+        {"loadbalancer_pull_timeout": "1s"},
+    ),
+    "checks slower than the token timeout": Case(
+        r"after 2200 ms .*loadbalancer_token_timeout \(1700ms\)",
+        {"loadbalancer_check_timeout": "900ms", "loadbalancer_pull_timeout": "3s"},
+    ),
     "stats port on the cluster's port": Case(
         r"loadbalancer_stats_port \(8080\)", {"loadbalancer_stats_port": 8080}
     ),
