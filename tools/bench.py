@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of the collection on this machine's test bed (not a test: it prints figures).
 
-    python3 tools/testbed.py bench
+    python3 tools/testbed.py bench [1.1] [2.x]
 
 On its own containers (bench-*, 10.201.20.0/24: Ceph, the database, Redis, four Harbor nodes from
 the test installer, HAProxy, a client), once for Harbor 1.1 (inventories/sandbox: MariaDB) and once
@@ -271,10 +271,13 @@ def backup_rows(inventory_dir: Path) -> list[tuple[str, str]]:
     ]
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    unknown = [line for line in argv if line not in LINES]
+    if unknown:
+        sys.exit(f"bench: no Harbor line {', '.join(unknown)}; the lines are {', '.join(LINES)}")
     WORK.mkdir(parents=True, exist_ok=True)
     rows = [("machine", machine())]
-    for line in LINES:
+    for line in argv or LINES:
         rows += measure(line)
     width = max(len(name) for name, _ in rows)
     print("\nharbor_ha.cluster benchmark")
@@ -284,4 +287,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -537,9 +537,9 @@ def sanity() -> None:
         )
 
 
-def bench() -> None:
+def bench(lines: list[str]) -> None:
     setup()
-    tool(["python", "tools/bench.py"])
+    tool(["python", "tools/bench.py", *lines])
 
 
 @contextmanager
@@ -617,7 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     test_p.add_argument("scenarios", nargs="*", default=SCENARIOS, help=f"default: {' '.join(SCENARIOS)}")
     scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
     scen_p.add_argument("names", nargs="+")
-    sub.add_parser("bench", help="measure converge, no-op re-run, failover and throughput (prints a table)")
+    bench_p = sub.add_parser(
+        "bench", help="measure converge, no-op re-run, failover and throughput (prints a table)"
+    )
+    bench_p.add_argument("lines", nargs="*", help="the Harbor lines to measure, 1.1 and 2.x (default: both)")
     sandbox_p = sub.add_parser("sandbox", help="a sandbox environment (inventories/sandbox, sandbox2)")
     sandbox_p.add_argument("action", choices=["up", "status", "down"])
     sandbox_p.add_argument(
@@ -649,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "test":
             return test(args.scenarios)
         elif args.command == "bench":
-            bench()
+            bench(args.lines)
         elif args.command == "sandbox":
             sandbox = SANDBOXES[args.inventory]
             {

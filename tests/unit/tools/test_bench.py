@@ -1,8 +1,10 @@
-"""tools/bench.py reads the per-role times out of profile_roles' recap."""
+"""tools/bench.py reads the per-role times out of profile_roles' recap, and its lines."""
 
 import importlib.util
 import os
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[3] / "tools" / "bench.py"
 SPEC = importlib.util.spec_from_file_location("bench", BENCH)
@@ -55,3 +57,9 @@ def test_each_line_gets_the_bench_hosts_with_its_sandbox_settings(tmp_path, monk
         assert admin in settings
         assert settings["cluster_name"] == "bench-lb"
         assert settings["cephfs_client_monitors"] == ["10.201.20.10"]
+
+
+def test_an_unknown_line_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit, match=r"no Harbor line 3\.0; the lines are 1\.1, 2\.x"):
+        bench.main(["1.1", "3.0"])
+    assert "[bench]" not in capsys.readouterr().out
