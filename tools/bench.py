@@ -13,8 +13,8 @@ for Harbor 2.x (inventories/sandbox2's settings: PostgreSQL, 2.15.2), it measure
   facts (the floor of any run);
 - the failover window and the failed pulls when a node stops and when it hangs;
 - the pull throughput of a ~100 MB image through the load balancer and straight from one node;
-- for Harbor 1.1, a backup (playbooks/backup.yml) of that registry: how long writes were paused,
-  and its whole time.
+- a backup (playbooks/backup.yml) of that registry: how long writes were paused, and its whole
+  time.
 """
 
 from __future__ import annotations
@@ -221,8 +221,7 @@ def measure(line: str) -> list[tuple[str, str]]:
         via_lb = throughput(BIG_IMAGE, "load balancer")
         straight = throughput(direct, "node 1")
 
-        # Backups cover Harbor 1.1 only (roles/harbor/tasks/backup_release.yml).
-        backup = backup_rows(four) if line == "1.1" else []
+        backup = backup_rows(four)
     finally:
         molecule("destroy")
 
