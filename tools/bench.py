@@ -11,7 +11,8 @@ for Harbor 2.x (inventories/sandbox2's settings: PostgreSQL, 2.15.2), it measure
   the no-op run's time per role;
   the tasks such a run executes, and its time over a play that only gathers the same hosts'
   facts (the floor of any run);
-- the failover window and the failed pulls when a node stops and when it hangs;
+- the failover window, the failed and the slowest pulls when a node stops and when it hangs (docker
+  pulls, and pulls on the wire: the registry protocol's requests timed without the engine's work);
 - the pull throughput of a ~100 MB image through the load balancer and straight from one node;
 - a backup (playbooks/backup.yml) of that registry: how long writes were paused, and its whole
   time.
@@ -124,17 +125,19 @@ def molecule(action: str) -> None:
     subprocess.run(["molecule", action, "-s", "bench"], cwd=ROOT, check=True)
 
 
-def failover(name: str, break_node, repair) -> tuple[float, int, float, int]:
+def failover(name: str, break_node, repair) -> tuple[float, bed.PullLoop, bed.WirePulls]:
+    """The failover window, the docker pulls and the pulls on the wire while `break_node` acts."""
     node = "bench-harbor2"
-    with bed.PullLoop(limit=300) as loop:
+    with bed.PullLoop(limit=300) as loop, bed.WirePulls() as wire:
         loop.wait_pulls(3)
+        wire.wait_pulls(3)
         break_node(node)
         window = bed.wait_for_lb(node, "DOWN", timeout=60)
         loop.wait_pulls(12)
     repair(node)
     bed.wait_for_lb(node, "UP", timeout=180)
-    log(loop.report(name, window))
-    return window, loop.failed, loop.slowest, len(loop.results)
+    log(f"{loop.report(name, window)}; {wire.report(name, window)}")
+    return window, loop, wire
 
 
 def throughput(image: str, registry_note: str) -> float:
@@ -241,13 +244,18 @@ def measure(line: str) -> list[tuple[str, str]]:
         ("no-op re-run, 4 nodes", f"{noop4:.1f} s"),
         ("no-op ratio 4 / 2 nodes", f"{noop4 / noop2:.2f}"),
     ]
-    for name, (window, failed, slowest, pulls) in (("stopped node", stopped), ("hung node", hung)):
-        rows.append(
+    for name, (window, loop, wire) in (("stopped node", stopped), ("hung node", hung)):
+        rows += [
             (
-                f"failover, {name}",
-                f"window {window:.2f} s, {failed}/{pulls} pulls failed, slowest {slowest:.2f} s",
-            )
-        )
+                f"failover, {name}: docker pulls",
+                f"window {window:.2f} s, {loop.failed}/{len(loop.results)} failed,"
+                f" slowest {loop.slowest:.2f} s",
+            ),
+            (
+                f"failover, {name}: pulls on the wire",
+                f"{wire.failed}/{len(wire.results)} failed, slowest {wire.slowest:.2f} s",
+            ),
+        ]
     rows += [
         ("pull ~100 MB through the load balancer", f"{via_lb:.0f} MB/s"),
         ("pull ~100 MB straight from node 1", f"{straight:.0f} MB/s"),

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import shutil
 
+import ha_testlib
 import pytest
-import yaml
 from ha_testlib import CLIENT, IMAGE, INVENTORY, local_digest, login, on
 
 
 @pytest.fixture(scope="session")
 def admin_password() -> str:
-    generated = yaml.safe_load((INVENTORY / "group_vars" / "all" / "generated.yml").read_text())
-    return generated["vault_harbor_admin_password"]
+    return ha_testlib.admin_password()
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,13 @@ IMAGE = f"{REGISTRY}/library/ha-probe:1"
 # The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (a hung
 # node costs a pull one wait of at most 1.7 s, then the load balancer replays the stalled request
 # on another node); a failed node leaves the rotation within 10 s and comes back within 2 min.
+# A node's failure is timed on the wire (WirePulls: the registry's answers, what the load balancer
+# controls). The engine's own work in `docker pull` (its image store, unpacking) takes up to 2.3 s
+# of a 1 MB image on the loaded 2-core test machine with no failure at all (measured with a stopped
+# node): with one wait of 1.7 s on top, a docker pull is held to 5 s.
 MAX_FAILED_PULLS = 0
 MAX_PULL_SECONDS = 3.0
+MAX_ENGINE_PULL_SECONDS = 5.0
 MAX_DETECTION_SECONDS = 10.0
 MAX_REJOIN_SECONDS = 120.0
 
@@ -206,6 +211,115 @@ class PullLoop:
         )
 
 
+def admin_password() -> str:
+    """The admin's password of the topology's inventory (its generated secrets)."""
+    generated = yaml.safe_load((INVENTORY / "group_vars" / "all" / "generated.yml").read_text())
+    return generated["vault_harbor_admin_password"]
+
+
+# A pull as the registry protocol makes it, what `docker pull` sends without the engine's own work:
+# the ping, a token for the repository with the client's credentials, the manifest, then the
+# config and each layer, checked against their digests. One process on the client, a pull every
+# 0.2 s until its stdin closes; one line per pull: "<monotonic start> <ok> <seconds> <what failed>".
+_WIRE_PULLS = r"""
+import base64, hashlib, json, os, re, sys, threading, time, urllib.error, urllib.parse, urllib.request
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+registry, repository, reference = sys.argv[1:4]
+basic = "Basic " + base64.b64encode(os.environ["PULL_CREDENTIALS"].encode()).decode()
+accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+
+def get(url, headers):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+def pull():
+    status, headers, _ = get(f"http://{registry}/v2/", {})
+    if status != 401:
+        return f"ping answered {status}"
+    challenge = dict(re.findall(r'(\w+)="([^"]*)"', headers.get("WWW-Authenticate", "")))
+    scope = f"repository:{repository}:pull"
+    scope = urllib.parse.urlencode({"service": challenge["service"], "scope": scope})
+    status, _, body = get(f"{challenge['realm']}?{scope}", {"Authorization": basic})
+    if status != 200:
+        return f"token answered {status}"
+    bearer = {"Authorization": "Bearer " + json.loads(body)["token"]}
+    url = f"http://{registry}/v2/{repository}"
+    status, _, body = get(f"{url}/manifests/{reference}", {**bearer, "Accept": accept})
+    if status != 200:
+        return f"manifest answered {status}"
+    manifest = json.loads(body)
+    for blob in [manifest["config"], *manifest["layers"]]:
+        status, _, data = get(f"{url}/blobs/{blob['digest']}", bearer)
+        if status != 200 or "sha256:" + hashlib.sha256(data).hexdigest() != blob["digest"]:
+            return f"blob {blob['digest']} answered {status}"
+    return ""
+
+while True:
+    start = time.monotonic()
+    try:
+        error = pull()
+    except Exception as exc:
+        error = repr(exc)
+    print(start, int(not error), time.monotonic() - start, error.replace(chr(10), " "), flush=True)
+    time.sleep(0.2)
+"""
+
+
+class WirePulls(PullLoop):
+    """Pulls of `image` as the registry protocol makes them (_WIRE_PULLS), timed on the client at
+    the wire while in the `with` block: what the load balancer and the nodes answer, without the
+    engine's own work. `errors` says what each failed pull met."""
+
+    def __init__(self, image: str = IMAGE, password: str | None = None) -> None:
+        super().__init__(limit=0, noun="pulls on the wire")
+        registry, _, path = image.partition("/")
+        repository, _, reference = path.rpartition(":")
+        self._argv = [registry, repository, reference]
+        self._credentials = f"admin:{password or admin_password()}"
+        self.errors: list[str] = []
+
+    def _read(self) -> None:
+        for line in self._process.stdout:
+            start, ok, seconds, *error = line.rstrip("\n").split(" ", 3)
+            if error and error[0]:
+                self.errors.append(error[0])
+            self.results.append((float(start), ok == "1", float(seconds)))
+
+    def __enter__(self) -> WirePulls:
+        self._process = subprocess.Popen(
+            [
+                "docker",
+                "exec",
+                "-i",
+                "-e",
+                f"PULL_CREDENTIALS={self._credentials}",
+                CLIENT,
+                "python3",
+                "-c",
+                _WIRE_PULLS,
+                *self._argv,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=120)
+        self._reader.join(timeout=30)
+
+    def report(self, name: str, window: float) -> str:
+        failed = f"; failures: {sorted(set(self.errors))[:3]}" if self.errors else ""
+        return super().report(name, window) + failed
+
+
 # Prints every node's status in be_harbor_pull at the load balancer, 5 times a second, as lines of
 # "<monotonic time> <json>", until its stdin closes: one process on the LB for a whole test.
 _SAMPLE_STATES = """
@@ -347,20 +461,27 @@ def edit_hosts(inventory: Path, change) -> None:
     path.write_text(yaml.safe_dump(hosts))
 
 
-def fail_under_pulls(name: str, node: str, break_node, *, pulls_after: int = 12) -> PullLoop:
-    """Break `node` while pulls run; return the loop once it is down and `pulls_after` more ran."""
-    with PullLoop(limit=200) as loop:
+def fail_under_pulls(
+    name: str, node: str, break_node, *, pulls_after: int = 12
+) -> tuple[PullLoop, WirePulls]:
+    """Break `node` while docker pulls and pulls on the wire run; return both loops once it is down
+    and `pulls_after` more docker pulls ran."""
+    with PullLoop(limit=200) as loop, WirePulls() as wire:
         loop.wait_pulls(3)
+        wire.wait_pulls(3)
         broken_at = time.monotonic()
         break_node()
         window = wait_for_lb(node, "DOWN", timeout=60)
         loop.wait_pulls(pulls_after)
-    print(loop.report(name, window))  # the scenario's log keeps the figures
-    assert window < MAX_DETECTION_SECONDS, loop.report(name, window)
-    assert loop.failed <= MAX_FAILED_PULLS, loop.report(name, window)
-    assert loop.slowest <= MAX_PULL_SECONDS, loop.report(name, window)
-    assert broken_at > loop.results[0][0]
-    return loop
+    report = f"{loop.report(name, window)}; {wire.report(name, window)}"
+    print(report)  # the scenario's log keeps the figures
+    assert window < MAX_DETECTION_SECONDS, report
+    assert loop.failed <= MAX_FAILED_PULLS and wire.failed <= MAX_FAILED_PULLS, report
+    assert wire.slowest <= MAX_PULL_SECONDS, report
+    assert loop.slowest <= MAX_ENGINE_PULL_SECONDS, report
+    assert broken_at > loop.results[0][0] and broken_at > wire.results[0][0]
+    assert any(start > broken_at for start, _, _ in wire.results), report
+    return loop, wire
 
 
 def rejoins_and_serves(node: str) -> None:
