@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import configparser
+import functools
 import hashlib
 import json
 import os
@@ -305,6 +306,10 @@ class SigningKeyError(ValueError):
     """The token-signing key cannot be used the way Harbor 1.1 uses it."""
 
 
+# Kept per key file content: OpenSSL 3 checks an RSA key as it loads it, which takes a few hundred
+# milliseconds for a 4096-bit key on a loaded machine, where Harbor's Go code parses one in about a
+# millisecond. Loading it on every token would make each pull that much slower than Harbor's.
+@functools.lru_cache(maxsize=8)
 def load_signing_key(pem: bytes) -> rsa.RSAPrivateKey:
     """libtrust.LoadKeyFile as Harbor 1.1 calls it: PKCS#1 RSA only (EC signs with the wrong alg)."""
     match = re.search(rb"-----BEGIN ([A-Z0-9 ]+)-----", pem)

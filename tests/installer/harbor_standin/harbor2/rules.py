@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -132,6 +133,9 @@ class InvalidToken(ValueError):
     """A bearer token core does not accept: the request is then anonymous."""
 
 
+# Kept per key file content (see harbor_standin.core.load_signing_key: OpenSSL's check of a 4096-bit
+# key on every request would make each one hundreds of milliseconds slower than Harbor's).
+@functools.lru_cache(maxsize=8)
 def verification_key(pem: bytes) -> rsa.RSAPublicKey:
     """jwt.ParseRSAPrivateKeyFromPEM: an RSA key in PKCS#1 or PKCS#8, its public half."""
     key = serialization.load_pem_private_key(pem, password=None)
