@@ -34,12 +34,11 @@ IMAGE = f"{REGISTRY}/library/ha-probe:1"
 # The bounds a cluster under load is held to: no failed pull, and no pull stalled over 3 s (a hung
 # node costs a pull one wait of at most 1.7 s, then the load balancer replays the stalled request
 # on another node); a failed node leaves the rotation within 10 s and comes back within 2 min.
-# A node's failure is timed on the wire (WirePulls: the registry's answers, what the load balancer
-# controls); docker pulls beside them add the engine's own work (its image store, unpacking) on the
-# loaded 2-core test machine, which is not the load balancer's: they are held to 5 s.
+# A node's failure is met by docker pulls and by pulls on the wire (WirePulls: the registry
+# protocol's requests, none retried, where the engine retries a failed layer download by itself),
+# both held to these bounds.
 MAX_FAILED_PULLS = 0
 MAX_PULL_SECONDS = 3.0
-MAX_ENGINE_PULL_SECONDS = 5.0
 MAX_DETECTION_SECONDS = 10.0
 MAX_REJOIN_SECONDS = 120.0
 
@@ -476,8 +475,7 @@ def fail_under_pulls(
     print(report)  # the scenario's log keeps the figures
     assert window < MAX_DETECTION_SECONDS, report
     assert loop.failed <= MAX_FAILED_PULLS and wire.failed <= MAX_FAILED_PULLS, report
-    assert wire.slowest <= MAX_PULL_SECONDS, report
-    assert loop.slowest <= MAX_ENGINE_PULL_SECONDS, report
+    assert loop.slowest <= MAX_PULL_SECONDS and wire.slowest <= MAX_PULL_SECONDS, report
     assert broken_at > loop.results[0][0] and broken_at > wire.results[0][0]
     assert any(start > broken_at for start, _, _ in wire.results), report
     return loop, wire
