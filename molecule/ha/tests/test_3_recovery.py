@@ -169,6 +169,32 @@ def backup(**extra) -> subprocess.CompletedProcess:
     )
 
 
+def restore(**extra) -> subprocess.CompletedProcess:
+    return ansible_playbook(
+        "playbooks/restore.yml",
+        inventory=INVENTORY,
+        extra_vars={"harbor_restore_name": NAME} | extra,
+        timeout=1200,
+    )
+
+
+def assert_back_at_the_backup(
+    result: subprocess.CompletedProcess, later: str, session: str, state: dict
+) -> None:
+    """A restore passed: P is back, A pulls with its digest, `later` (pushed since the backup) is
+    gone and the session opened before the backup is valid."""
+    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
+    assert f"Restored backup {NAME}" in result.stdout
+    assert project_p() == "0"
+    on(CLIENT, f"docker rmi -f {IMAGE_A} {later} >/dev/null 2>&1; true", check=False)
+    on(CLIENT, f"docker pull {IMAGE_A}")
+    assert local_digest(IMAGE_A) == state["digest_a"]
+    gone = on(CLIENT, f"docker pull {later}", check=False)
+    assert gone.returncode != 0 and "manifest unknown" in gone.stderr, gone.stderr
+    current = on(CLIENT, f"curl -sf -b {session} http://{REGISTRY}/api/users/current")
+    assert '"admin"' in current.stdout
+
+
 def test_backup_refused_on_a_degraded_cluster():
     node = "sandbox-harbor2"
     lb_command(f"set server be_harbor_pull/{node} state maint")
@@ -241,9 +267,7 @@ def test_backup_copied_to_the_controller(copies):
 def test_restore_refused_onto_a_non_empty_database(state):
     state["digest_b"] = push(IMAGE_B)
     sql(f"UPDATE project SET deleted = 1 WHERE name = '{PROJECT_P}'")
-    result = ansible_playbook(
-        "playbooks/restore.yml", inventory=INVENTORY, extra_vars={"harbor_restore_name": NAME}
-    )
+    result = restore()
     assert result.returncode != 0
     assert "Refusing to restore" in failures(result) and "harbor_restore_replace_database=true" in failures(
         result
@@ -252,22 +276,8 @@ def test_restore_refused_onto_a_non_empty_database(state):
 
 
 def test_restore_in_place_brings_the_backup_back(session_before, state):
-    result = ansible_playbook(
-        "playbooks/restore.yml",
-        inventory=INVENTORY,
-        extra_vars={"harbor_restore_name": NAME, "harbor_restore_replace_database": True},
-        timeout=1200,
-    )
-    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
-    assert f"Restored backup {NAME}" in result.stdout
-    assert project_p() == "0"
-    on(CLIENT, f"docker rmi -f {IMAGE_A} {IMAGE_B} >/dev/null 2>&1; true", check=False)
-    on(CLIENT, f"docker pull {IMAGE_A}")
-    assert local_digest(IMAGE_A) == state["digest_a"]
-    gone = on(CLIENT, f"docker pull {IMAGE_B}", check=False)
-    assert gone.returncode != 0 and "manifest unknown" in gone.stderr, gone.stderr
-    current = on(CLIENT, f"curl -sf -b {session_before} http://{REGISTRY}/api/users/current")
-    assert '"admin"' in current.stdout
+    result = restore(harbor_restore_replace_database=True)
+    assert_back_at_the_backup(result, IMAGE_B, session_before, state)
     status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY)
     assert status.returncode == 0, failures(status)
     assert NAME in status.stdout and "h old" in status.stdout
@@ -286,18 +296,12 @@ def test_restore_from_the_controller_copy(copies, session_before, state):
     shutil.copytree(copies / NAME, damaged)
     archive = damaged / "harbor-data.tar.gz"
     archive.write_bytes(archive.read_bytes()[:-1])
-    refused = ansible_playbook(
-        "playbooks/restore.yml",
-        inventory=INVENTORY,
-        extra_vars={"harbor_restore_name": damaged.name, "harbor_backup_controller_dir": str(copies)},
-    )
+    refused = restore(harbor_restore_name=damaged.name, harbor_backup_controller_dir=str(copies))
     shutil.rmtree(damaged)
     assert refused.returncode != 0
     assert f"The archive {archive} does not match its checksum" in failures(refused), failures(refused)
 
-    refused = ansible_playbook(
-        "playbooks/restore.yml", inventory=INVENTORY, extra_vars={"harbor_restore_name": NAME}
-    )
+    refused = restore()
     assert refused.returncode != 0
     message = failures(refused)
     assert f"No backup '{NAME}' to restore" in message and f"{SHARE}/.snap/{NAME}/" in message, message
@@ -306,22 +310,8 @@ def test_restore_from_the_controller_copy(copies, session_before, state):
     assert sql(f"SELECT COUNT(*) {TABLES}") == "0"
     assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] != key_before
 
-    result = ansible_playbook(
-        "playbooks/restore.yml",
-        inventory=INVENTORY,
-        extra_vars={"harbor_restore_name": NAME, "harbor_backup_controller_dir": str(copies)},
-        timeout=1200,
-    )
-    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
-    assert f"Restored backup {NAME}" in result.stdout
+    result = restore(harbor_backup_controller_dir=str(copies))
+    assert_back_at_the_backup(result, IMAGE_C, session_before, state)
     assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] == key_before
     assert on(NODE, f"ls -A {SHARE}").stdout.split().count(f".restore-{NAME}") == 0
-    assert project_p() == "0"
-    on(CLIENT, f"docker rmi -f {IMAGE_A} {IMAGE_C} >/dev/null 2>&1; true", check=False)
-    on(CLIENT, f"docker pull {IMAGE_A}")
-    assert local_digest(IMAGE_A) == state["digest_a"]
-    gone = on(CLIENT, f"docker pull {IMAGE_C}", check=False)
-    assert gone.returncode != 0 and "manifest unknown" in gone.stderr, gone.stderr
-    current = on(CLIENT, f"curl -sf -b {session_before} http://{REGISTRY}/api/users/current")
-    assert '"admin"' in current.stdout
     assert {server["status"] for server in lb_servers().values()} == {"UP"}
