@@ -125,10 +125,11 @@ def molecule(action: str) -> None:
     subprocess.run(["molecule", action, "-s", "bench"], cwd=ROOT, check=True)
 
 
-def failover(name: str, break_node, repair) -> tuple[float, bed.PullLoop, bed.WirePulls]:
-    """The failover window, the docker pulls and the pulls on the wire while `break_node` acts."""
+def failover(name: str, break_node, repair, password: str) -> tuple[float, bed.PullLoop, bed.WirePulls]:
+    """The failover window, the docker pulls and the pulls on the wire (with the admin's `password`
+    of the measured line) while `break_node` acts."""
     node = "bench-harbor2"
-    with bed.PullLoop(limit=300) as loop, bed.WirePulls() as wire:
+    with bed.PullLoop(limit=300) as loop, bed.WirePulls(password=password) as wire:
         loop.wait_pulls(3)
         wire.wait_pulls(3)
         break_node(node)
@@ -140,11 +141,13 @@ def failover(name: str, break_node, repair) -> tuple[float, bed.PullLoop, bed.Wi
     return window, loop, wire
 
 
-def throughput(image: str, registry_note: str) -> float:
-    """MB/s of full pulls of `image` (median of three)."""
+def throughput(image: str, registry_note: str, tags: list[str]) -> float:
+    """MB/s of full pulls of `image` (median of three). Every tag of the image (`tags`) goes before
+    each pull: a tag left behind keeps the layers, and the pull would download nothing."""
     size = int(bed.on(bed.CLIENT, f"docker image inspect --format '{{{{.Size}}}}' {BIG_IMAGE}").stdout)
     rates = []
     for _ in range(3):
+        bed.on(bed.CLIENT, f"docker rmi -f {' '.join(tags)} >/dev/null 2>&1; true", check=False)
         ok, seconds = bed.pull_once(image)
         if not ok:
             sys.exit(f"pull of {image} ({registry_note}) failed")
@@ -196,12 +199,14 @@ def measure(line: str) -> list[tuple[str, str]]:
             "rm -rf /tmp/probe && mkdir /tmp/probe && head -c 1000000 /dev/urandom > /tmp/probe/blob"
             f" && tar -C /tmp/probe -c . | docker import - {bed.IMAGE} >/dev/null && docker push {bed.IMAGE}",
         )
+        password = admin["vault_harbor_admin_password"]
         stopped = failover(
             "stopped node",
             lambda n: bed.on(n, "systemctl stop harbor.service"),
             lambda n: bed.on(n, "systemctl start harbor.service"),
+            password,
         )
-        hung = failover("hung node", bed.hang_harbor, bed.wake_harbor)
+        hung = failover("hung node", bed.hang_harbor, bed.wake_harbor, password)
 
         log("throughput: a ~100 MB image, through the load balancer and straight from one node")
         node1 = f"{bed.NODES['bench-harbor1']}:{bed.PROXY_PORT}"
@@ -221,8 +226,8 @@ def measure(line: str) -> list[tuple[str, str]]:
             " && systemctl restart docker",
         )
         bed.login(admin["vault_harbor_admin_password"], node1)
-        via_lb = throughput(BIG_IMAGE, "load balancer")
-        straight = throughput(direct, "node 1")
+        via_lb = throughput(BIG_IMAGE, "load balancer", [BIG_IMAGE, direct])
+        straight = throughput(direct, "node 1", [BIG_IMAGE, direct])
 
         backup = backup_rows(four)
     finally:
