@@ -4,21 +4,31 @@ installer's stand-ins, as everywhere).
 
 In order: a backup refused on a degraded cluster; image A pushed and project P made, then a
 backup under a pull loop (0 failed pulls) while a write prober sees pushes answered 503 with
-Retry-After and the message, then let through; image B pushed and P deleted; a restore refused
-onto the non-empty database; the restore in place. After it A pulls with its digest, B is gone, P
-is back, a session opened before the backup is still valid, and status.yml is healthy and lists
-the backup. They run after the day-2 tests and before the add-node and TLS tests, which change
-the sandbox's shape. The stand-in ui has no project API: P is written and deleted in the database as
-Harbor's ui does (a row of `project`, deleted = 1 on deletion).
+Retry-After and the message, then let through; the backup's copy on the controller (dump,
+manifest, archive and its checksum, 0600; an older copy beyond harbor_backup_keep removed); image
+B pushed and P deleted; a restore refused onto the non-empty database; the restore in place. After
+it A pulls with its digest, B is gone, P is back, a session opened before the backup is still
+valid, and status.yml is healthy and lists the backup. Then the share loses the backup (snapshot
+and dump removed), a key file is changed, image C pushed and the database emptied: a restore from
+a copy whose archive was damaged is refused, and one without the controller's copy, naming both
+places; the restore from the copy brings back A, P, the key and the session, and C is gone.
+
+They run after the day-2 tests and before the add-node and TLS tests, which change the sandbox's
+shape. The stand-in ui has no project API: P is written and deleted in the database as Harbor's
+ui does (a row of `project`, deleted = 1 on deletion).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import stat
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
@@ -37,10 +47,17 @@ from ha_testlib import (
 )
 
 DB = "sandbox-db"
+NODE = "sandbox-harbor1"
+SHARE = "/mnt/cephfs/harbor"
 NAME = f"ha-{uuid.uuid4().hex[:8]}"
 PROJECT_P = f"p-{NAME}"
 IMAGE_A = f"{REGISTRY}/library/backup-a:{NAME}"
 IMAGE_B = f"{REGISTRY}/library/backup-b:{NAME}"
+IMAGE_C = f"{REGISTRY}/library/backup-c:{NAME}"
+# A key of the cluster's key set: the private key the ui signs its registry tokens with.
+KEY = f"{SHARE}/secrets/harbor/private_key.pem"
+TABLES = "FROM information_schema.tables WHERE table_schema = 'registry'"
+COPY_FILES = {"registry.sql", "manifest.json", "harbor-data.tar.gz", "harbor-data.tar.gz.sha256"}
 # The first write of a push: the registry's upload start, refused at the load balancer before
 # any auth while writes are paused (401 from the registry otherwise).
 UPLOAD = f"http://{REGISTRY}/v2/library/backup-probe/blobs/uploads/"
@@ -128,6 +145,16 @@ def lb_command(line: str) -> None:
 
 
 @pytest.fixture(scope="module")
+def copies(tmp_path_factory) -> Path:
+    """harbor_backup_controller_dir, holding a copy older than the backups the tests make."""
+    copies = tmp_path_factory.mktemp("backup-copies")
+    stale = copies / "stale"
+    stale.mkdir()
+    os.utime(stale, (1, 1))
+    return copies
+
+
+@pytest.fixture(scope="module")
 def state() -> dict:
     """What the tests of this module hand on to the next (digests)."""
     return {}
@@ -140,6 +167,32 @@ def backup(**extra) -> subprocess.CompletedProcess:
         extra_vars={"harbor_backup_name": NAME} | extra,
         timeout=900,
     )
+
+
+def restore(**extra) -> subprocess.CompletedProcess:
+    return ansible_playbook(
+        "playbooks/restore.yml",
+        inventory=INVENTORY,
+        extra_vars={"harbor_restore_name": NAME} | extra,
+        timeout=1200,
+    )
+
+
+def assert_back_at_the_backup(
+    result: subprocess.CompletedProcess, later: str, session: str, state: dict
+) -> None:
+    """A restore passed: P is back, A pulls with its digest, `later` (pushed since the backup) is
+    gone and the session opened before the backup is valid."""
+    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
+    assert f"Restored backup {NAME}" in result.stdout
+    assert project_p() == "0"
+    on(CLIENT, f"docker rmi -f {IMAGE_A} {later} >/dev/null 2>&1; true", check=False)
+    on(CLIENT, f"docker pull {IMAGE_A}")
+    assert local_digest(IMAGE_A) == state["digest_a"]
+    gone = on(CLIENT, f"docker pull {later}", check=False)
+    assert gone.returncode != 0 and "manifest unknown" in gone.stderr, gone.stderr
+    current = on(CLIENT, f"curl -sf -b {session} http://{REGISTRY}/api/users/current")
+    assert '"admin"' in current.stdout
 
 
 def test_backup_refused_on_a_degraded_cluster():
@@ -156,7 +209,7 @@ def test_backup_refused_on_a_degraded_cluster():
     assert on("sandbox-harbor1", f"test -e /mnt/cephfs/harbor/.snap/{NAME}", check=False).returncode == 1
 
 
-def test_backup_pauses_writes_only(pushed, session_before, state):
+def test_backup_pauses_writes_only(pushed, session_before, copies, state):
     state["digest_a"] = push(IMAGE_A)
     sql(
         "INSERT INTO project (owner_id, name, creation_time, update_time, deleted, public)"
@@ -164,7 +217,8 @@ def test_backup_pauses_writes_only(pushed, session_before, state):
     )
     with PullLoop(limit=1000) as pulls, WriteProber() as writes:
         pulls.wait_pulls(2)
-        result = backup()
+        # One backup to keep: the stale copy on the controller goes, this one stays.
+        result = backup(harbor_backup_controller_dir=str(copies), harbor_backup_keep=1)
         pulls.wait_pulls(2)
     assert result.returncode == 0, failures(result) or result.stdout[-3000:]
     pause = re.search(r"writes were paused for ([\d.]+) s", result.stdout)
@@ -181,12 +235,39 @@ def test_backup_pauses_writes_only(pushed, session_before, state):
     assert on(LB, "cat /etc/haproxy/write-pause.acl").stdout == ""
 
 
+def test_backup_copied_to_the_controller(copies):
+    copy = copies / NAME
+    assert sorted(path.name for path in copies.iterdir()) == [NAME]
+    assert {path.name for path in copy.iterdir()} == COPY_FILES
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in copy.iterdir()}
+    assert set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o700
+    check = subprocess.run(
+        ["sha256sum", "-c", "harbor-data.tar.gz.sha256"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    # The archive holds what a restore puts back, as it was in the snapshot: the share's key.
+    listing = subprocess.run(
+        ["tar", "-tzf", copy / "harbor-data.tar.gz"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"data/secretkey", "data/config/config.json", KEY.removeprefix(f"{SHARE}/")} <= set(listing)
+    assert not any(name.startswith(("backups", "log")) for name in listing), listing[:20]
+    inside = subprocess.run(
+        ["tar", "-xzOf", copy / "harbor-data.tar.gz", KEY.removeprefix(f"{SHARE}/")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert inside == on(NODE, f"cat {SHARE}/.snap/{NAME}/{KEY.removeprefix(f'{SHARE}/')}").stdout.encode()
+
+
 def test_restore_refused_onto_a_non_empty_database(state):
     state["digest_b"] = push(IMAGE_B)
     sql(f"UPDATE project SET deleted = 1 WHERE name = '{PROJECT_P}'")
-    result = ansible_playbook(
-        "playbooks/restore.yml", inventory=INVENTORY, extra_vars={"harbor_restore_name": NAME}
-    )
+    result = restore()
     assert result.returncode != 0
     assert "Refusing to restore" in failures(result) and "harbor_restore_replace_database=true" in failures(
         result
@@ -195,22 +276,42 @@ def test_restore_refused_onto_a_non_empty_database(state):
 
 
 def test_restore_in_place_brings_the_backup_back(session_before, state):
-    result = ansible_playbook(
-        "playbooks/restore.yml",
-        inventory=INVENTORY,
-        extra_vars={"harbor_restore_name": NAME, "harbor_restore_replace_database": True},
-        timeout=1200,
-    )
-    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
-    assert f"Restored backup {NAME}" in result.stdout
-    assert project_p() == "0"
-    on(CLIENT, f"docker rmi -f {IMAGE_A} {IMAGE_B} >/dev/null 2>&1; true", check=False)
-    on(CLIENT, f"docker pull {IMAGE_A}")
-    assert local_digest(IMAGE_A) == state["digest_a"]
-    gone = on(CLIENT, f"docker pull {IMAGE_B}", check=False)
-    assert gone.returncode != 0 and "manifest unknown" in gone.stderr, gone.stderr
-    current = on(CLIENT, f"curl -sf -b {session_before} http://{REGISTRY}/api/users/current")
-    assert '"admin"' in current.stdout
+    result = restore(harbor_restore_replace_database=True)
+    assert_back_at_the_backup(result, IMAGE_B, session_before, state)
     status = ansible_playbook("playbooks/status.yml", inventory=INVENTORY)
     assert status.returncode == 0, failures(status)
     assert NAME in status.stdout and "h old" in status.stdout
+
+
+def test_restore_from_the_controller_copy(copies, session_before, state):
+    """The share loses the backup and the cluster moves on; the controller's copy brings it back."""
+    key_before = on(NODE, f"sha256sum {KEY}").stdout.split()[0]
+    push(IMAGE_C)
+    on(NODE, f"rmdir {SHARE}/.snap/{NAME} && rm -rf {SHARE}/backups/{NAME}")
+    on(NODE, f"head -c 1200 /dev/urandom | base64 > {KEY}")
+    sql(f"SET FOREIGN_KEY_CHECKS = 0; DROP TABLE {sql(f'SELECT GROUP_CONCAT(table_name) {TABLES}')}")
+
+    # A copy whose archive lost one byte (made under another name, the copy of NAME stays whole).
+    damaged = copies / f"{NAME}-damaged"
+    shutil.copytree(copies / NAME, damaged)
+    archive = damaged / "harbor-data.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:-1])
+    refused = restore(harbor_restore_name=damaged.name, harbor_backup_controller_dir=str(copies))
+    shutil.rmtree(damaged)
+    assert refused.returncode != 0
+    assert f"The archive {archive} does not match its checksum" in failures(refused), failures(refused)
+
+    refused = restore()
+    assert refused.returncode != 0
+    message = failures(refused)
+    assert f"No backup '{NAME}' to restore" in message and f"{SHARE}/.snap/{NAME}/" in message, message
+    assert "no harbor_backup_controller_dir was given" in message, message
+    assert "Nothing was changed" in message, message
+    assert sql(f"SELECT COUNT(*) {TABLES}") == "0"
+    assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] != key_before
+
+    result = restore(harbor_backup_controller_dir=str(copies))
+    assert_back_at_the_backup(result, IMAGE_C, session_before, state)
+    assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] == key_before
+    assert on(NODE, f"ls -A {SHARE}").stdout.split().count(f".restore-{NAME}") == 0
+    assert {server["status"] for server in lb_servers().values()} == {"UP"}
