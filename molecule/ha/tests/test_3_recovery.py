@@ -8,10 +8,11 @@ Retry-After and the message, then let through; the backup's copy on the controll
 manifest, archive and its checksum, 0600; an older copy beyond harbor_backup_keep removed); image
 B pushed and P deleted; a restore refused onto the non-empty database; the restore in place. After
 it A pulls with its digest, B is gone, P is back, a session opened before the backup is still
-valid, and status.yml is healthy and lists the backup. Then the share loses the backup (snapshot
-and dump removed), a key file is changed, image C pushed and the database emptied: a restore from
+valid, and status.yml is healthy and lists the backup. Then image C is pushed and the cluster is
+lost but for its machines (Harbor stopped, the share's Harbor tree and snapshots removed, the
+database dropped) and site.yml builds a new one from the same inventory (new keys): a restore from
 a copy whose archive was damaged is refused, and one without the controller's copy, naming both
-places; the restore from the copy brings back A, P, the key and the session, and C is gone.
+places; the restore from the copy brings back A, P, the keys and the session, and C is gone.
 
 They run after the day-2 tests and before the add-node and TLS tests, which change the sandbox's
 shape. The stand-in ui has no project API: P is written and deleted in the database as Harbor's
@@ -48,6 +49,7 @@ from ha_testlib import (
 
 DB = "sandbox-db"
 NODE = "sandbox-harbor1"
+NODES = (NODE, "sandbox-harbor2")
 SHARE = "/mnt/cephfs/harbor"
 NAME = f"ha-{uuid.uuid4().hex[:8]}"
 PROJECT_P = f"p-{NAME}"
@@ -178,6 +180,10 @@ def restore(**extra) -> subprocess.CompletedProcess:
     )
 
 
+def site(limit: str) -> subprocess.CompletedProcess:
+    return ansible_playbook("playbooks/site.yml", "--limit", limit, inventory=INVENTORY, timeout=1800)
+
+
 def assert_back_at_the_backup(
     result: subprocess.CompletedProcess, later: str, session: str, state: dict
 ) -> None:
@@ -283,13 +289,28 @@ def test_restore_in_place_brings_the_backup_back(session_before, state):
     assert NAME in status.stdout and "h old" in status.stdout
 
 
-def test_restore_from_the_controller_copy(copies, session_before, state):
-    """The share loses the backup and the cluster moves on; the controller's copy brings it back."""
+def test_restore_into_a_rebuilt_cluster_from_the_controller_copy(copies, session_before, state):
+    """The cluster is lost but for its machines and the controller's copy: the nodes' Harbor
+    stopped, the share's Harbor tree and every snapshot removed, the database dropped. site.yml
+    builds a new cluster from the same inventory (new keys, an empty schema); the restore from the
+    controller's copy brings the backup back into it. Redis, which keeps only sessions, stays."""
     key_before = on(NODE, f"sha256sum {KEY}").stdout.split()[0]
     push(IMAGE_C)
-    on(NODE, f"rmdir {SHARE}/.snap/{NAME} && rm -rf {SHARE}/backups/{NAME}")
-    on(NODE, f"head -c 1200 /dev/urandom | base64 > {KEY}")
-    sql(f"SET FOREIGN_KEY_CHECKS = 0; DROP TABLE {sql(f'SELECT GROUP_CONCAT(table_name) {TABLES}')}")
+    for node in NODES:
+        on(node, "systemctl stop harbor.service")
+    on(
+        NODE,
+        f'for snap in {SHARE}/.snap/*/; do rmdir "$snap"; done;'
+        f" find {SHARE} -mindepth 1 -maxdepth 1 ! -name .snap -exec rm -rf {{}} +",
+    )
+    assert on(NODE, f"ls -A {SHARE} {SHARE}/.snap").stdout.split() == [f"{SHARE}:", f"{SHARE}/.snap:"]
+    sql("DROP DATABASE registry")
+    rebuilt = site(",".join((*NODES, DB)))
+    assert rebuilt.returncode == 0, failures(rebuilt) or rebuilt.stdout[-3000:]
+    assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] != key_before
+    assert project_p() == ""
+    tables = sql(f"SELECT COUNT(*) {TABLES}")
+    assert int(tables) > 0
 
     # A copy whose archive lost one byte (made under another name, the copy of NAME stays whole).
     damaged = copies / f"{NAME}-damaged"
@@ -307,10 +328,15 @@ def test_restore_from_the_controller_copy(copies, session_before, state):
     assert f"No backup '{NAME}' to restore" in message and f"{SHARE}/.snap/{NAME}/" in message, message
     assert "no harbor_backup_controller_dir was given" in message, message
     assert "Nothing was changed" in message, message
-    assert sql(f"SELECT COUNT(*) {TABLES}") == "0"
+    assert sql(f"SELECT COUNT(*) {TABLES}") == tables
     assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] != key_before
 
-    result = restore(harbor_backup_controller_dir=str(copies))
+    result = restore(harbor_backup_controller_dir=str(copies), harbor_restore_replace_database=True)
+    assert result.returncode == 0, failures(result) or result.stdout[-3000:]
+    # As README says for a new cluster: site.yml again writes each node's configuration from the
+    # restored key set.
+    converged = site(",".join(NODES))
+    assert converged.returncode == 0, failures(converged) or converged.stdout[-3000:]
     assert_back_at_the_backup(result, IMAGE_C, session_before, state)
     assert on(NODE, f"sha256sum {KEY}").stdout.split()[0] == key_before
     assert on(NODE, f"ls -A {SHARE}").stdout.split().count(f".restore-{NAME}") == 0
