@@ -6,15 +6,18 @@ database, the key set (the CSRF key among the pinned values) and core starting o
 In order: image A pushed and project P created through the load balancer (a CSRF-protected POST
 of a portal session); a backup under a pull loop (0 failed pulls); image B pushed and P deleted
 (in the database, as Harbor's project DAO does: deleted = true and the name suffixed with #id);
-a restore refused onto the non-empty database; the restore in place. After it A pulls with its
-digest, B is gone, P is back, and the session opened before the backup still passes the CSRF
-check on a new POST.
+a restore refused onto the non-empty database; then the share loses the backup (its snapshot and
+dump removed) and the restore in place comes from the backup's copy on the controller (dump,
+manifest, archive of the data and key set). After it A pulls with its digest, B is gone, P is back,
+and the session opened before the backup still passes the CSRF check on a new POST. (The ha
+scenario restores 1.1 from the snapshot and into a rebuilt cluster from the copy.)
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import uuid
 
 import pytest
@@ -39,6 +42,12 @@ def client():
 def session(client, admin_password):
     """A portal session opened through the load balancer before the backup."""
     return csrf_session(client, LB_URL, admin_password)
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    """harbor_backup_controller_dir: where the backup is copied off the cluster."""
+    return tmp_path_factory.mktemp("backup-copies")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +78,7 @@ def restore(**extra):
     )
 
 
-def test_backup_under_a_pull_loop(pushed, client, session, state):
+def test_backup_under_a_pull_loop(pushed, client, session, copies, state):
     state["digest_a"] = push(IMAGE_A)
     status, body = create_project(client, LB_URL, session, PROJECT_P)
     assert status == 201, body
@@ -77,7 +86,10 @@ def test_backup_under_a_pull_loop(pushed, client, session, state):
     with PullLoop(limit=1000) as pulls:
         pulls.wait_pulls(2)
         result = ansible_playbook(
-            "playbooks/backup.yml", inventory=INVENTORY, extra_vars={"harbor_backup_name": NAME}, timeout=900
+            "playbooks/backup.yml",
+            inventory=INVENTORY,
+            extra_vars={"harbor_backup_name": NAME, "harbor_backup_controller_dir": str(copies)},
+            timeout=900,
         )
         pulls.wait_pulls(2)
     assert result.returncode == 0, failures(result) or result.stdout[-3000:]
@@ -92,6 +104,13 @@ def test_backup_under_a_pull_loop(pushed, client, session, state):
     dump = on(NODE1, f"cat {backup_dir}/registry.sql").stdout
     assert f"'{PROJECT_P}'" in dump or f"\t{PROJECT_P}\t" in dump, "project P is not in the dump"
     assert "OWNER TO" in dump, "the dump does not give the tables back to Harbor's account"
+    # The copy's archive holds 2.x's key set, as in the snapshot.
+    copy = copies / NAME
+    assert (copy / "registry.sql").read_text() == dump
+    listing = subprocess.run(
+        ["tar", "-tzf", copy / "harbor-data.tar.gz"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"secrets/harbor/csrf_key", "secrets/harbor/secretkey"} <= set(listing), listing[:20]
 
 
 def test_restore_refused_onto_a_non_empty_database(state):
@@ -104,8 +123,9 @@ def test_restore_refused_onto_a_non_empty_database(state):
     assert {server["status"] for server in lb_servers().values()} == {"UP"}
 
 
-def test_restore_in_place_brings_the_backup_back(client, session, state):
-    result = restore(harbor_restore_replace_database=True)
+def test_restore_in_place_from_the_controller_copy(client, session, copies, state):
+    on(NODE1, f"rmdir {SHARE}/.snap/{NAME} && rm -rf {SHARE}/backups/{NAME}")
+    result = restore(harbor_restore_replace_database=True, harbor_backup_controller_dir=str(copies))
     assert result.returncode == 0, failures(result) or result.stdout[-3000:]
     assert f"Restored backup {NAME}" in result.stdout
     assert project_p() == "f"
