@@ -66,6 +66,12 @@ def _size(num_bytes: int) -> str:
     return ""  # pragma: no cover
 
 
+def _probe(name: str, probe: dict) -> str:
+    """`systeminfo 200`; a probe that got no HTTP answer says why (`systeminfo None: timed out`)."""
+    text = f"{name} {probe['status']}"
+    return f"{text}: {probe['error']}" if probe.get("error") else text
+
+
 def _lb_state(node: str, load_balancers: dict) -> tuple[str, list[str]]:
     states, problems = [], []
     for lb, result in sorted(load_balancers.items()):
@@ -102,7 +108,7 @@ def _node_line(node: str, status: dict, load_balancers: dict) -> tuple[str, list
     elif health["healthy"]:
         health_text = "harbor healthy"
     else:
-        codes = f"systeminfo {health['systeminfo']['status']}, registry {health['registry']['status']}"
+        codes = ", ".join(_probe(name, health[name]) for name in ("systeminfo", "registry"))
         health_text = f"harbor UNHEALTHY ({codes})"
         problems.append(f"{node}: Harbor is unhealthy ({codes})")
     reach = []

@@ -57,9 +57,12 @@ options:
         type: int
         required: true
   timeout:
-    description: Seconds each network check may take.
+    description:
+      - Seconds each network check may take.
+      - A node whose Harbor answers slowly (a busy node, a restart just done) is not a node that is
+        down; the default leaves room for that. A check that gets no answer reports its error.
     type: float
-    default: 3
+    default: 10
   generation:
     description:
       - V(1) for Harbor 1.1 (C(GET /api/systeminfo) must answer 200), V(2) for Harbor 2.x (core's
@@ -181,7 +184,7 @@ def main() -> None:
                     "port": {"type": "int", "required": True},
                 },
             },
-            "timeout": {"type": "float", "default": 3},
+            "timeout": {"type": "float", "default": 10},
             "generation": {"type": "int", "choices": [1, 2], "default": 1},
             "docker": {"type": "path", "default": "/usr/bin/docker"},
         },

@@ -126,6 +126,18 @@ def test_a_harbor_2_node_reports_its_release_and_components():
     assert "| harbor v2.15.2 healthy (core, database, jobservice, redis) |" in result["lines"][0]
 
 
+def test_a_harbor_1_probe_without_an_answer_says_why():
+    nodes = copy.deepcopy(HEALTHY_NODES)
+    nodes["h1"]["health"] = {
+        "systeminfo": {"status": None, "error": "timed out"},
+        "registry": {"status": 401, "error": None},
+        "healthy": False,
+    }
+    result = report(nodes=nodes)
+    assert "harbor UNHEALTHY (systeminfo None: timed out, registry 401)" in result["lines"][0]
+    assert result["problems"] == ["h1: Harbor is unhealthy (systeminfo None: timed out, registry 401)"]
+
+
 def test_a_harbor_2_node_names_its_unhealthy_components():
     sick = node2({"core": "healthy", "jobservice": "unhealthy", "redis": "unhealthy"}, overall="unhealthy")
     result = report(nodes={"h1": node2(), "h2": sick})
