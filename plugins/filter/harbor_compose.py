@@ -221,6 +221,10 @@ def harbor_compose(
     overrides=None,
 ):
     """See DOCUMENTATION."""
+    # Read once into plain containers: Ansible's lazy containers template each value at every
+    # read, and the copies below would read the whole file several times (most of a no-op run's
+    # time in this filter).
+    compose = _plain(compose)
     if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
         _fail("the input is not a docker-compose file with a `services` mapping")
     for name, path in (("data_dir", data_dir), ("log_dir", log_dir)):
