@@ -300,7 +300,7 @@ def test_a_password_rotation_loses_no_login(pushed, admin_password):
     assert result.returncode == 0, output[-4000:]
     print(logins.report("password rotation", 0))  # the scenario's log keeps the figures
     assert len(logins.results) >= MIN_LOGINS_DURING_ROTATION, logins.report("password rotation", 0)
-    assert logins.failed == 0, logins.report("password rotation", 0)
+    assert logins.failed == 0, f"{logins.report('password rotation', 0)}; {timeline.summary(CLUSTER)}"
     assert_rolled(timeline, CLUSTER, "harbor.service", since)
     for node in CLUSTER:
         assert container_env(node, "harbor-adminserver")["MYSQL_PWD"] == db_new, node
