@@ -166,6 +166,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import file_mode
+
 ENTRY = {
     "path": {"type": "path", "required": True},
     "content": {"type": "str"},
@@ -181,19 +183,13 @@ class ConfigFilesError(Exception):
 
 
 def octal_mode(value, path: str) -> int | None:
-    """The permission bits of `mode` ("0644", 0o644 or 644 as YAML 1.1 reads 0644), or None."""
+    """The permission bits of an entry's `mode` (module_utils.file_mode), or None."""
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        mode = value
-    else:
-        try:
-            mode = int(str(value), 8)
-        except ValueError:
-            raise ConfigFilesError(f"{path}: mode {value!r} is not an octal number such as '0644'") from None
-    if not 0 <= mode <= 0o7777:
-        raise ConfigFilesError(f"{path}: mode {value!r} is out of range")
-    return mode
+    try:
+        return file_mode.octal_mode(value)
+    except ValueError as error:
+        raise ConfigFilesError(f"{path}: {error}") from None
 
 
 def ids(entry: dict) -> tuple[int, int]:

@@ -45,8 +45,10 @@ options:
         type: str
         required: true
       mode:
-        description: Octal mode, as a string such as V("0755").
-        type: str
+        description:
+          - Octal mode, as a string such as V("0755"), or an int YAML already read (an unquoted
+            V(0755) is 493), as M(ansible.builtin.file) reads it.
+        type: raw
         required: true
 attributes:
   check_mode:
@@ -80,6 +82,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import file_mode
+
 
 class TreeError(Exception):
     """A directory that cannot be laid out: the message says which and why."""
@@ -103,14 +107,11 @@ def _gid(group: str) -> int:
         raise TreeError(f"no group {group!r} on this host") from None
 
 
-def _mode(mode: str) -> int:
+def _mode(mode) -> int:
     try:
-        value = int(str(mode), 8)
-    except ValueError:
-        raise TreeError(f"mode {mode!r} is not octal") from None
-    if not 0 <= value <= 0o7777:
-        raise TreeError(f"mode {mode!r} is out of range")
-    return value
+        return file_mode.octal_mode(mode)
+    except ValueError as error:
+        raise TreeError(str(error)) from None
 
 
 def plan(root: str, directories: list[dict]) -> list[tuple[str, int, int, int]]:
@@ -172,7 +173,7 @@ def main() -> None:
                     "path": {"type": "str", "required": True},
                     "owner": {"type": "str", "required": True},
                     "group": {"type": "str", "required": True},
-                    "mode": {"type": "str", "required": True},
+                    "mode": {"type": "raw", "required": True},
                 },
             },
         },

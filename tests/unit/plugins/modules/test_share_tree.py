@@ -99,3 +99,15 @@ def test_a_file_made_meanwhile_in_place_of_a_directory_is_refused(tmp_path, monk
     monkeypatch.setattr(share_tree.os, "mkdir", other_host_made_a_file)
     with pytest.raises(share_tree.TreeError, match="is not a directory"):
         share_tree.apply(str(tmp_path), [entry("data")], check_mode=False)
+
+
+def test_an_unquoted_yaml_mode_reaches_the_module_as_an_int_and_is_used_as_is(capsys, tmp_path):
+    """`mode: 0750` unquoted in a playbook is the int 488 (YAML 1.1): the directory gets 0750,
+    not the octal digits of "488" (refused) or of "420" for 0644 (0o420)."""
+    with (
+        patch_module_args({"root": str(tmp_path), "directories": [entry("data", 0o750)]}),
+        pytest.raises(SystemExit),
+    ):
+        share_tree.main()
+    assert json.loads(capsys.readouterr().out)["changed"] is True
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o750
