@@ -36,8 +36,8 @@ IMAGE = f"{REGISTRY}/library/ha-probe:1"
 # node costs a pull one wait of at most 1.7 s, then the load balancer replays the stalled request
 # on another node); a failed node leaves the rotation within 10 s and comes back within 2 min.
 # A node's failure is met by docker pulls and by pulls on the wire (WirePulls: the registry
-# protocol's requests, none retried, where the engine retries a failed layer download by itself),
-# both held to these bounds.
+# protocol's requests, retried only in the one case below, where the engine retries a failed
+# layer download by itself), both held to these bounds.
 # One case no load balancer can replay: a node that hangs while it is sending a layer. The answer
 # has begun, so the load balancer cuts it after the pull timeout (1.7 s), and the client must fetch
 # the layer again. The engine does, after its own wait of 5 s (moby distribution/xfer: "Retrying
