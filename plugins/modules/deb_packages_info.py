@@ -90,7 +90,7 @@ def statuses(output: str) -> dict[str, list[str]]:
     line per architecture a package is known in)."""
     found: dict[str, list[str]] = {}
     for line in output.splitlines():
-        name, abbrev = [*line.split("\t", 1), ""][:2]
+        name, _tab, abbrev = line.partition("\t")
         if name:
             found.setdefault(name, []).append(abbrev)
     return found
