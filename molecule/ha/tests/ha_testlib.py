@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -111,11 +112,20 @@ def local_digest(image: str = IMAGE) -> str:
     return on(CLIENT, f"docker image inspect --format '{{{{index .RepoDigests 0}}}}' {image}").stdout.strip()
 
 
-def docker_pull(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float, bool]:
-    """(succeeded, seconds, resumed) of one full pull through the load balancer (layers included),
-    timed on the client as its user sees it: from `docker pull` to its end (the seconds `docker
-    exec` takes to reach the client on a loaded test machine are not the registry's). `resumed`:
-    the engine fetched a layer again after a failed download (it printed "Retrying in")."""
+class Attempt(NamedTuple):
+    """One pull, push or login of a PullLoop."""
+
+    ok: bool
+    seconds: float
+    resumed: bool = False  # a layer fetched again after its answer was cut (see the bounds above)
+    error: str = ""  # what failed, where the action can say
+
+
+def docker_pull(image: str = IMAGE, timeout: float = 600) -> Attempt:
+    """One full pull through the load balancer (layers included), timed on the client as its user
+    sees it: from `docker pull` to its end (the seconds `docker exec` takes to reach the client on
+    a loaded test machine are not the registry's). Resumed: the engine fetched a layer again after
+    a failed download (it printed "Retrying in")."""
     on(CLIENT, f"docker rmi -f {image} >/dev/null 2>&1; true", check=False)
     start = time.monotonic()
     result = on(
@@ -127,20 +137,20 @@ def docker_pull(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float, 
     seconds = time.monotonic() - start
     if result.stdout.strip().isdigit():
         seconds = int(result.stdout) / 1e9
-    return result.returncode == 0, seconds, "Retrying in" in result.stderr
+    return Attempt(result.returncode == 0, seconds, resumed="Retrying in" in result.stderr)
 
 
 def pull_once(image: str = IMAGE, timeout: float = 600) -> tuple[bool, float]:
     """(succeeded, seconds) of one full pull through the load balancer: docker_pull."""
-    ok, seconds, _ = docker_pull(image, timeout)
-    return ok, seconds
+    attempt = docker_pull(image, timeout)
+    return attempt.ok, attempt.seconds
 
 
-def login_once(password: str) -> tuple[bool, float, bool, str]:
-    """(succeeded, seconds, False, what failed) of a login through the load balancer as the web UI
-    makes it (POST /login: the ui checks the password in the database and opens a session in
-    Redis), then the session read back through the load balancer (GET /api/users/current: either
-    node's ui). What failed names the request and its status (000: no answer)."""
+def login_once(password: str) -> Attempt:
+    """A login through the load balancer as the web UI makes it (POST /login: the ui checks the
+    password in the database and opens a session in Redis), then the session read back through the
+    load balancer (GET /api/users/current: either node's ui). Its error names the request that
+    failed and the status it got (000: no answer)."""
     jar = f"/tmp/login-{time.monotonic_ns()}"
     command = (
         f"curl -s -c {jar} -o /dev/null -w '%{{http_code}}\\n' --data-urlencode principal=admin"
@@ -153,10 +163,10 @@ def login_once(password: str) -> tuple[bool, float, bool, str]:
     posted, _, rest = result.stdout.partition("\n")
     body, _, read = rest.rpartition("\n")
     if not posted.startswith(("2", "3")):
-        return False, seconds, False, f"POST /login answered {posted or '?'}"
+        return Attempt(False, seconds, error=f"POST /login answered {posted or '?'}")
     if read != "200" or not re.search(r'"username": ?"admin"', body):
-        return False, seconds, False, f"GET /api/users/current answered {read or '?'}: {body[:80]!r}"
-    return True, seconds, False, ""
+        return Attempt(False, seconds, error=f"GET /api/users/current answered {read or '?'}: {body[:80]!r}")
+    return Attempt(True, seconds)
 
 
 def push_once(megabytes: int = 20) -> tuple[bool, float]:
@@ -180,7 +190,7 @@ class PullLoop:
     until stopped or `limit`."""
 
     limit: int = 60
-    # One pull: (ok, seconds), (ok, seconds, resumed) or (ok, seconds, resumed, what failed).
+    # One pull: an Attempt, or (ok, seconds).
     action: Callable[[], tuple] = docker_pull
     noun: str = "pulls"  # what `action` does, for the report
     results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
@@ -195,13 +205,12 @@ class PullLoop:
     def _run(self) -> None:
         while not self._stop.is_set() and len(self.results) < self.limit:
             self._pulling_since = time.monotonic()
-            ok, seconds, *more = self.action()
-            resumed, error = [*more, False, ""][:2]
-            if resumed:
+            attempt = Attempt(*self.action())
+            if attempt.resumed:
                 self.resumed.append(self._pulling_since)
-            if error:
-                self.errors.append(f"{error} at {self._pulling_since:.1f}")
-            self.results.append((self._pulling_since, ok, seconds))
+            if attempt.error:
+                self.errors.append(f"{attempt.error} at {self._pulling_since:.1f}")
+            self.results.append((self._pulling_since, attempt.ok, attempt.seconds))
             self._pulling_since = None
 
     def __enter__(self) -> PullLoop:
