@@ -447,14 +447,40 @@ class LbTimeline:
             inside = out
         return [(first, last) for first, last in periods]
 
+    def periods(self, node: str) -> list[tuple[str, float, float]]:
+        """(state, first sample, last sample) of each run of samples in which `node` was not UP."""
+        runs: list[list] = []
+        previous = "UP"
+        for when, states in self.samples:
+            state = states.get(node, "?")
+            if state != "UP" and state == previous:
+                runs[-1][2] = when
+            elif state != "UP":
+                runs.append([state, when, when])
+            previous = state
+        return [(state, first, last) for state, first, last in runs]
+
     def summary(self, nodes: list[str]) -> str:
-        """When each of `nodes` was out of rotation and any other state than UP it had, for a report."""
+        """When each of `nodes` was out of rotation, and in which states besides UP, for a report."""
         parts = []
         for node in nodes:
-            states = sorted({states.get(node, "?") for _, states in self.samples} - {"UP"})
             out = ", ".join(f"{first:.1f}-{last:.1f}" for first, last in self.out_of_rotation(node))
-            parts.append(f"{node} out {out or 'never'} (states besides UP: {states})")
+            states = ", ".join(f"{state} {first:.1f}-{last:.1f}" for state, first, last in self.periods(node))
+            parts.append(f"{node} out {out or 'never'} (not UP: {states or 'never'})")
         return "; ".join(parts)
+
+
+def lb_check_events(since: float) -> list[str]:
+    """HAProxy's own words, since `since` (epoch seconds), on every server that went DOWN or
+    came UP by its checks and every backend left without a server (maintenance is left out): why a
+    node left the rotation, for a failure's report."""
+    out = on(LB, f"journalctl --since @{int(since)} --output short-precise --no-pager", check=False).stdout
+    wanted = re.compile(r"is (DOWN|UP)\b|no server available")
+    # Tracking servers repeat what their tracked server said ("via"); stderr repeats the log, and
+    # the log has two facilities: one line per hundredth of a second and message.
+    unwanted = re.compile(r"maintenance| via |\[(WARNING|ALERT)\]")
+    lines = [line for line in out.splitlines() if wanted.search(line) and not unwanted.search(line)]
+    return list({(line[:18], line.partition(": ")[2]): line for line in lines}.values())
 
 
 def unit_started(host: str, unit: str) -> float:

@@ -34,6 +34,7 @@ from ha_testlib import (
     SlowUpload,
     assert_rolled,
     edit_hosts,
+    lb_check_events,
     lb_servers,
     login_once,
     on,
@@ -290,7 +291,7 @@ def test_a_password_rotation_loses_no_login(pushed, admin_password):
         rotated["vault_redis_password"],
     )
     assert backend_accepts("mysql", db_old) and backend_accepts("redis", redis_old)
-    since = time.monotonic()
+    since, since_epoch = time.monotonic(), time.time()
     login = functools.partial(login_once, admin_password)
     with PullLoop(limit=5000, action=login, noun="logins") as logins, LbTimeline() as timeline:
         logins.wait_pulls(3)
@@ -300,7 +301,10 @@ def test_a_password_rotation_loses_no_login(pushed, admin_password):
     assert result.returncode == 0, output[-4000:]
     print(logins.report("password rotation", 0))  # the scenario's log keeps the figures
     assert len(logins.results) >= MIN_LOGINS_DURING_ROTATION, logins.report("password rotation", 0)
-    assert logins.failed == 0, f"{logins.report('password rotation', 0)}; {timeline.summary(CLUSTER)}"
+    assert logins.failed == 0, (
+        f"{logins.report('password rotation', 0)}; {timeline.summary(CLUSTER)};"
+        f" HAProxy said: {lb_check_events(since_epoch)[-12:]}"
+    )
     assert_rolled(timeline, CLUSTER, "harbor.service", since)
     for node in CLUSTER:
         assert container_env(node, "harbor-adminserver")["MYSQL_PWD"] == db_new, node
