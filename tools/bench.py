@@ -33,7 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".cache" / "bench"
 os.environ["HARBOR_HA_TOPOLOGY"] = "bench"
-sys.path.insert(0, str(ROOT / "molecule" / "resources" / "tests"))
 sys.path.insert(0, str(ROOT / "molecule" / "ha" / "tests"))
 import ha_testlib as bed  # noqa: E402 - the topology is chosen by the environment above
 import yaml  # noqa: E402

@@ -22,13 +22,11 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -568,83 +566,6 @@ def scenario(name: str) -> None:
         tool(["molecule", "test", "-s", name])
 
 
-# The stages of `test` after setup run in two lanes side by side (the machine is mostly waiting on
-# containers otherwise): the long HA scenarios in one, everything else in the other. A timed test
-# holds the bed's quiet lock and the other lane's playbooks wait for it (molecule/README.md,
-# "Two lanes"; molecule/resources/tests/bedturns.py).
-LONG_LANE = ("ha", "ha2")
-
-
-class Stage(NamedTuple):
-    name: str
-    argv: list[str]  # this script's arguments
-    quiet_shared: bool  # hold the quiet lock shared while it runs (no playbook of its own takes it)
-
-
-def quiet_shared() -> int | None:
-    """The quiet lock held shared (molecule/resources/tests/bedturns.py, on the verifier's import
-    path, not this script's): a descriptor to close."""
-    sys.path.insert(0, str(ROOT / "molecule" / "resources" / "tests"))
-    import bedturns  # noqa: PLC0415
-
-    return bedturns.shared()
-
-
-def stage_process(argv: list[str], out) -> int:
-    """One stage: this script with `argv`, its output to the file `out`; its exit status."""
-    command = [sys.executable, str(Path(__file__).resolve()), *argv]
-    return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-
-
-class Lanes:
-    """Runs lanes of stages, each stage a child `testbed.py` whose output goes to a file and is
-    printed whole when it ends, so that the two lanes' logs do not interleave."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.timings: list[tuple[str, float, str]] = []
-        self.running: dict[str, Path] = {}
-        self._print = threading.Lock()
-
-    def run_stage(self, stage: Stage) -> bool:
-        log_path = self.logs / (stage.name.replace(" ", "-") + ".log")
-        with self._print:
-            log(f"=== stage {stage.name} started (its log follows when it ends)")
-            self.running[stage.name] = log_path
-        start = time.monotonic()
-        quiet = quiet_shared() if stage.quiet_shared else None
-        try:
-            with log_path.open("w") as out:
-                code = stage_process(stage.argv, out)
-        finally:
-            if quiet is not None:
-                os.close(quiet)
-        seconds = time.monotonic() - start
-        status = "ok" if code == 0 else "FAILED"
-        with self._print:
-            del self.running[stage.name]
-            log(f"=== stage {stage.name}: {status} in {seconds:.1f} s")
-            sys.stdout.write(log_path.read_text(errors="replace"))
-            log(f"=== end of stage {stage.name}")
-            sys.stdout.flush()
-            self.timings.append((stage.name, seconds, status))
-        return code == 0
-
-    def run_lane(self, stages: list[Stage], results: list[bool]) -> None:
-        for stage in stages:
-            results.append(self.run_stage(stage))
-
-    def dump_running(self, *_: object) -> None:
-        """On SIGTERM (a CI time limit): the logs of the stages still running, as far as they got."""
-        with self._print:
-            for name, path in self.running.items():
-                log(f"=== stage {name} was still running; its log so far:")
-                sys.stdout.write(path.read_text(errors="replace")[-200000:])
-            print_timings(self.timings)
-            sys.stdout.flush()
-        os._exit(143)
-
-
 @contextmanager
 def stage(timings: list[tuple[str, float, str]], name: str):
     log(f"=== stage {name}")
@@ -657,45 +578,31 @@ def stage(timings: list[tuple[str, float, str]], name: str):
         timings.append((name, time.monotonic() - start, status))
 
 
-def print_timings(timings: list[tuple[str, float, str]], wall: float | None = None) -> None:
+def print_timings(timings: list[tuple[str, float, str]]) -> None:
     width = max(len(name) for name, _, _ in timings)
     print("\nstage timings")
     for name, secs, status in timings:
         print(f"  {name:<{width}}  {secs:7.1f} s  {status}")
-    print(f"  {'sum of the stages':<{width}}  {sum(s for _, s, _ in timings):7.1f} s")
-    if wall is not None:
-        print(f"  {'wall clock':<{width}}  {wall:7.1f} s")
+    print(f"  {'total':<{width}}  {sum(s for _, s, _ in timings):7.1f} s")
 
 
-def test(scenarios: list[str], serial: bool = False) -> int:
+def test(scenarios: list[str]) -> int:
     """Every stage runs even after a failure, so one red scenario does not hide another."""
-    begin = time.monotonic()
     timings: list[tuple[str, float, str]] = []
-    try:
-        with stage(timings, "setup"):
-            setup()
-    except (subprocess.CalledProcessError, BedError) as exc:
-        log(f"stage setup failed: {exc}")
-        print_timings(timings)
-        return 1
-    checks = [Stage("lint", ["lint"], True), Stage("unit", ["unit"], True)]
-    checks.append(Stage("build and sanity", ["sanity"], True))
-    molecule = [Stage(f"molecule {name}", ["scenario", name], False) for name in scenarios]
-    long_lane = [s for s in molecule if s.argv[1] in LONG_LANE]
-    short_lane = checks + [s for s in molecule if s not in long_lane]
-    lanes = [checks + molecule] if serial else [short_lane, long_lane]
-    logs = Path(tempfile.mkdtemp(prefix="testbed-logs-"))
-    runner = Lanes(logs)
-    runner.timings = timings
-    signal.signal(signal.SIGTERM, runner.dump_running)
-    results: list[bool] = []
-    threads = [threading.Thread(target=runner.run_lane, args=(lane, results)) for lane in lanes if lane]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    print_timings(timings, time.monotonic() - begin)
-    return 0 if all(results) else 1
+    failed = False
+    stages = [("setup", setup), ("lint", lint), ("unit", unit), ("build and sanity", sanity)]
+    stages += [(f"molecule {name}", lambda n=name: scenario(n)) for name in scenarios]
+    for name, func in stages:
+        try:
+            with stage(timings, name):
+                func()
+        except (subprocess.CalledProcessError, BedError) as exc:
+            failed = True
+            log(f"stage {name} failed: {exc}")
+            if name == "setup":
+                break
+    print_timings(timings)
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -708,7 +615,6 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sanity", help="ansible-test sanity on the built Galaxy tarball")
     test_p = sub.add_parser("test", help="setup, lint, unit and every molecule scenario")
     test_p.add_argument("scenarios", nargs="*", default=SCENARIOS, help=f"default: {' '.join(SCENARIOS)}")
-    test_p.add_argument("--serial", action="store_true", help="one lane: every stage after the other")
     scen_p = sub.add_parser("scenario", help="run molecule scenarios (after setup)")
     scen_p.add_argument("names", nargs="+")
     bench_p = sub.add_parser(
@@ -744,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in args.names:
                 scenario(name)
         elif args.command == "test":
-            return test(args.scenarios, args.serial)
+            return test(args.scenarios)
         elif args.command == "bench":
             bench(args.lines)
         elif args.command == "sandbox":

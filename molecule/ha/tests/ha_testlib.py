@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import bedturns
 import yaml
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
@@ -215,9 +214,6 @@ class PullLoop:
             self._pulling_since = None
 
     def __enter__(self) -> PullLoop:
-        # The loop's figures are the cluster's: the bed's other lane waits (bedturns).
-        self._window = bedturns.window()
-        self._window.__enter__()
         self._thread.start()
         return self
 
@@ -227,7 +223,6 @@ class PullLoop:
         if self._thread.is_alive() and self._pulling_since is not None:
             # A pull still hanging after two minutes is the failure this loop is here to catch.
             self.results.append((self._pulling_since, False, time.monotonic() - self._pulling_since))
-        self._window.__exit__(None, None, None)
 
     def wait_pulls(self, count: int, timeout: float = 120) -> None:
         """Wait until `count` more pulls have finished; fail if they do not within `timeout`."""
@@ -359,8 +354,6 @@ class WirePulls(PullLoop):
             self.results.append((float(start), ok == "1", float(seconds)))
 
     def __enter__(self) -> WirePulls:
-        self._window = bedturns.window()
-        self._window.__enter__()
         self._process = subprocess.Popen(
             [
                 "docker",
@@ -386,7 +379,6 @@ class WirePulls(PullLoop):
         self._process.stdin.close()
         self._process.wait(timeout=120)
         self._reader.join(timeout=30)
-        self._window.__exit__(None, None, None)
 
 
 # Prints every node's status in be_harbor_pull at the load balancer, 5 times a second, as lines of

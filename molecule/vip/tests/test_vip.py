@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 
-import bedturns
 import pytest
 from bedhelpers import bed_host, wait_until
 
@@ -66,34 +65,30 @@ def test_the_first_peer_holds_the_address_and_it_reaches_the_backend(first_holds
 
 
 def test_the_address_moves_when_haproxy_stops_and_comes_back(first_holds_it):
-    # Takeover times are the cluster's: the test bed's other lane waits (bedturns).
-    with bedturns.window():
-        lb1 = bed_host("vip-lb1")
-        lb1.check_output("systemctl stop haproxy.service")
-        try:
-            seconds = held_by("vip-lb2")
-            print(f"\nhaproxy stopped on vip-lb1: vip-lb2 holds {VIP} after {seconds:.1f} s")
-            assert '"node": "vip-node"' in answer_through_vip()
-        finally:
-            lb1.check_output("systemctl start haproxy.service")
-        # The first peer has the higher priority: it takes the address back once HAProxy runs.
-        held_by("vip-lb1")
+    lb1 = bed_host("vip-lb1")
+    lb1.check_output("systemctl stop haproxy.service")
+    try:
+        seconds = held_by("vip-lb2")
+        print(f"\nhaproxy stopped on vip-lb1: vip-lb2 holds {VIP} after {seconds:.1f} s")
         assert '"node": "vip-node"' in answer_through_vip()
+    finally:
+        lb1.check_output("systemctl start haproxy.service")
+    # The first peer has the higher priority: it takes the address back once HAProxy runs.
+    held_by("vip-lb1")
+    assert '"node": "vip-node"' in answer_through_vip()
 
 
 def test_the_address_moves_when_the_host_hangs(first_holds_it):
-    # Takeover times are the cluster's: the test bed's other lane waits (bedturns).
-    with bedturns.window():
-        docker("pause", "vip-lb1")
-        try:
-            # A hung host still has the address configured; what counts is who answers for it.
-            seconds = held_by("vip-lb2", paused="vip-lb1")
-            print(f"\nvip-lb1 hung: vip-lb2 holds {VIP} after {seconds:.1f} s")
-            seconds = wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
-            print(f"a client reaches the backend through {VIP} again after {seconds:.1f} s more")
-        finally:
-            docker("unpause", "vip-lb1")
-        # Back: the first peer takes the address again, and clients follow it (only the holder
-        # accepts packets for the address, so an answer means they reached vip-lb1).
-        held_by("vip-lb1")
-        wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
+    docker("pause", "vip-lb1")
+    try:
+        # A hung host still has the address configured; what counts is who answers for it.
+        seconds = held_by("vip-lb2", paused="vip-lb1")
+        print(f"\nvip-lb1 hung: vip-lb2 holds {VIP} after {seconds:.1f} s")
+        seconds = wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
+        print(f"a client reaches the backend through {VIP} again after {seconds:.1f} s more")
+    finally:
+        docker("unpause", "vip-lb1")
+    # Back: the first peer takes the address again, and clients follow it (only the holder
+    # accepts packets for the address, so an answer means they reached vip-lb1).
+    held_by("vip-lb1")
+    wait_until(reaches_backend, TAKEOVER_BOUND, f"the backend answering through {VIP}", 0.2)
