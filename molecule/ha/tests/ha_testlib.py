@@ -52,6 +52,11 @@ ENGINE_LAYER_RETRY_SECONDS = 5.0
 MAX_RESUMED_PULL_SECONDS = PULL_TIMEOUT_SECONDS + ENGINE_LAYER_RETRY_SECONDS + MAX_PULL_SECONDS
 MAX_DETECTION_SECONDS = 10.0
 MAX_REJOIN_SECONDS = 120.0
+# The clients of the day-2 tests (a rolling change under load): a pull starts every PACE seconds
+# and a login every LOGIN_PACE seconds (PullLoop.interval). Back to back, the login loop alone
+# kept about a core of a two-core machine busy, beside the nodes and the playbook under test.
+PACE = 1.0
+LOGIN_PACE = 0.5
 
 # Reads the load balancer's server states through its admin socket (run with python3 on the LB).
 _SHOW_STAT = """
@@ -193,6 +198,11 @@ class PullLoop:
     # One pull: an Attempt, or (ok, seconds).
     action: Callable[[], tuple] = docker_pull
     noun: str = "pulls"  # what `action` does, for the report
+    # The least time from one start to the next. 0: back to back, for the failover tests, which
+    # need pulls in flight when the node breaks. A day-2 run under a paced loop still meets a
+    # client every `interval` seconds, without the loop taking half of a two-core machine from
+    # the nodes and the playbook it watches.
+    interval: float = 0.0
     results: list[tuple[float, bool, float]] = field(default_factory=list)  # (start, ok, seconds)
     resumed: list[float] = field(default_factory=list)  # the starts of the resumed pulls
     errors: list[str] = field(default_factory=list)  # what each failed one met, when the action says
@@ -211,7 +221,8 @@ class PullLoop:
             if attempt.error:
                 self.errors.append(f"{attempt.error} at {self._pulling_since:.1f}")
             self.results.append((self._pulling_since, attempt.ok, attempt.seconds))
-            self._pulling_since = None
+            started, self._pulling_since = self._pulling_since, None
+            self._stop.wait(started + self.interval - time.monotonic())
 
     def __enter__(self) -> PullLoop:
         self._thread.start()

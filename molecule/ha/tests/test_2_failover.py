@@ -10,6 +10,7 @@ from bedhelpers import ANSI, ansible_playbook
 from ha_testlib import (
     INVENTORY,
     MAX_PULL_SECONDS,
+    PACE,
     LbTimeline,
     PullLoop,
     assert_rolled,
@@ -88,7 +89,7 @@ def test_rolling_restart_loses_no_pull_and_no_push(pushed):
     one after the other, each out of rotation while it restarts."""
     since = time.monotonic()
     with (
-        PullLoop(limit=400) as pulls,
+        PullLoop(limit=400, interval=PACE) as pulls,
         PullLoop(limit=400, action=push_once) as pushes,
         LbTimeline() as timeline,
     ):

@@ -26,8 +26,10 @@ from ha_testlib import (
     CLIENT,
     INVENTORY,
     LB,
+    LOGIN_PACE,
     MAX_FAILED_PULLS,
     NODES,
+    PACE,
     PROXY_PORT,
     LbTimeline,
     PullLoop,
@@ -139,7 +141,7 @@ def test_a_port_change_rolls_through_the_nodes_under_load(pushed):
     the new port, followed there by the load balancer and put back; no pull fails. The run is
     made with -vv and --diff: no secret of the sandbox appears in its output."""
     since = time.monotonic()
-    with PullLoop(limit=2000) as pulls, LbTimeline() as timeline:
+    with PullLoop(limit=2000, interval=PACE) as pulls, LbTimeline() as timeline:
         pulls.wait_pulls(3)
         result = site(INVENTORY, "-vv", "--diff", extra_vars={"cluster_node_port": NEW_PORT})
         pulls.wait_pulls(3)
@@ -169,7 +171,7 @@ def test_a_node_the_engine_cannot_run_stays_out_of_rotation_and_says_why(pushed,
         ),
     )
     node2_engine = unit_started("sandbox-harbor2", "docker.service")
-    with PullLoop(limit=2000) as pulls:
+    with PullLoop(limit=2000, interval=PACE) as pulls:
         pulls.wait_pulls(3)
         result = site(
             inventory_copy,
@@ -207,7 +209,7 @@ def test_the_corrected_run_brings_the_node_back_and_restarts_each_engine_in_turn
     since = time.monotonic()
     upload = SlowUpload(admin_password)
     assert upload.node == "sandbox-harbor2"
-    with PullLoop(limit=2000) as pulls, LbTimeline() as timeline:
+    with PullLoop(limit=2000, interval=PACE) as pulls, LbTimeline() as timeline:
         pulls.wait_pulls(3)
         result = site(INVENTORY, extra_vars={"harbor_drain_timeout": 3})
         pulls.wait_pulls(3)
@@ -293,7 +295,10 @@ def test_a_password_rotation_loses_no_login(pushed, admin_password):
     assert backend_accepts("mysql", db_old) and backend_accepts("redis", redis_old)
     since, since_epoch = time.monotonic(), time.time()
     login = functools.partial(login_once, admin_password)
-    with PullLoop(limit=5000, action=login, noun="logins") as logins, LbTimeline() as timeline:
+    with (
+        PullLoop(limit=5000, action=login, noun="logins", interval=LOGIN_PACE) as logins,
+        LbTimeline() as timeline,
+    ):
         logins.wait_pulls(3)
         result = site(INVENTORY)
         logins.wait_pulls(3)

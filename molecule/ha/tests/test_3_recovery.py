@@ -39,6 +39,7 @@ from ha_testlib import (
     INVENTORY,
     LB,
     MAX_FAILED_PULLS,
+    PACE,
     REGISTRY,
     PullLoop,
     lb_servers,
@@ -221,7 +222,7 @@ def test_backup_pauses_writes_only(pushed, session_before, copies, state):
         "INSERT INTO project (owner_id, name, creation_time, update_time, deleted, public)"
         f" VALUES (1, '{PROJECT_P}', NOW(), NOW(), 0, 0)"
     )
-    with PullLoop(limit=1000) as pulls, WriteProber() as writes:
+    with PullLoop(limit=1000, interval=PACE) as pulls, WriteProber() as writes:
         pulls.wait_pulls(2)
         # One backup to keep: the stale copy on the controller goes, this one stays.
         result = backup(harbor_backup_controller_dir=str(copies), harbor_backup_keep=1)

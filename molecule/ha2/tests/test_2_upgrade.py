@@ -19,7 +19,7 @@ from ha2_testlib import (
     node_url,
     psql,
 )
-from ha_testlib import CLIENT, INVENTORY, LbTimeline, PullLoop, assert_rolled
+from ha_testlib import CLIENT, INVENTORY, PACE, LbTimeline, PullLoop, assert_rolled
 from installer2_testlib import create_project, csrf_session
 
 NODES = (NODE1, NODE2)
@@ -45,7 +45,7 @@ def upgrade(before):
     """site.yml with the inventory's 2.15.2, while a loop of pulls runs through the load balancer
     and the load balancer's view of the nodes is sampled."""
     since = time.monotonic()
-    with PullLoop(limit=1000) as pulls, LbTimeline() as timeline:
+    with PullLoop(limit=1000, interval=PACE) as pulls, LbTimeline() as timeline:
         pulls.wait_pulls(3)
         result = ansible_playbook("playbooks/site.yml", inventory=INVENTORY, timeout=1800)
         pulls.wait_pulls(3)

@@ -23,7 +23,17 @@ import uuid
 import pytest
 from bedhelpers import ansible_playbook, bed_host, failures
 from ha2_testlib import NODE1, SHARE, psql
-from ha_testlib import CLIENT, INVENTORY, MAX_FAILED_PULLS, REGISTRY, PullLoop, lb_servers, local_digest, on
+from ha_testlib import (
+    CLIENT,
+    INVENTORY,
+    MAX_FAILED_PULLS,
+    PACE,
+    REGISTRY,
+    PullLoop,
+    lb_servers,
+    local_digest,
+    on,
+)
 from installer2_testlib import create_project, csrf_session
 
 NAME = f"ha2-{uuid.uuid4().hex[:8]}"
@@ -83,7 +93,7 @@ def test_backup_under_a_pull_loop(pushed, client, session, copies, state):
     status, body = create_project(client, LB_URL, session, PROJECT_P)
     assert status == 201, body
     assert project_p() == "f"
-    with PullLoop(limit=1000) as pulls:
+    with PullLoop(limit=1000, interval=PACE) as pulls:
         pulls.wait_pulls(2)
         result = ansible_playbook(
             "playbooks/backup.yml",
