@@ -14,7 +14,7 @@ database dropped) and site.yml builds a new one from the same inventory (new key
 a copy whose archive was damaged is refused, and one without the controller's copy, naming both
 places; the restore from the copy brings back A, P, the keys and the session, and C is gone.
 
-They run after the day-2 tests and before the add-node and TLS tests, which change the sandbox's
+They run after the day-2 tests and before the TLS tests, which change the sandbox's
 shape. The stand-in ui has no project API: P is written and deleted in the database as Harbor's
 ui does (a row of `project`, deleted = 1 on deletion).
 """
