@@ -42,9 +42,12 @@ SUITE = "bookworm"
 
 BASE_IMAGE = "harbor-ha/debian:bookworm"
 NODE_IMAGE = "harbor-ha/node:bookworm"
+# The node image with the lab Ceph's daemons installed: the lab host of every scenario but cephfs.
+LAB_IMAGE = "harbor-ha/ceph-lab:bookworm"
 INPUTS_LABEL = "org.harbor-ha.inputs"
 BASE_INCLUDE = "python3,systemd,systemd-sysv,iproute2,procps,sudo,ca-certificates"
 NODE_PACKAGES = ROOT / "molecule" / "resources" / "node-packages.txt"
+LAB_CEPH_VARS = ROOT / "roles" / "lab_ceph" / "vars" / "main.yml"
 
 # One network for every test host; each scenario owns a /24 of it (see molecule/README.md).
 NETWORK = "harbor-ha-test"
@@ -318,6 +321,43 @@ def node_image() -> None:
         run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", NODE_IMAGE, ctx])
 
 
+LAB_DOCKERFILE = """\
+FROM {node}
+# The lab Ceph's host: the node image with roles/lab_ceph's packages installed from its archive.
+# The scenarios whose lab is only a fixture start from it and skip installing Ceph each time; the
+# cephfs scenario keeps the plain node image, so the role's own install still runs there.
+RUN DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-install-recommends {packages}
+"""
+
+
+def lab_ceph_packages() -> list[str]:
+    """roles/lab_ceph's _lab_ceph_packages (read without YAML: setup runs before the venv)."""
+    packages: list[str] = []
+    inside = False
+    for line in LAB_CEPH_VARS.read_text().splitlines():
+        if line.startswith("_lab_ceph_packages:"):
+            inside = True
+        elif inside and line.startswith("  - "):
+            packages.append(line[4:].strip())
+        elif inside:
+            break
+    if not packages:
+        raise BedError(f"no _lab_ceph_packages list in {LAB_CEPH_VARS}")
+    return packages
+
+
+def lab_image() -> None:
+    dockerfile = LAB_DOCKERFILE.format(node=NODE_IMAGE, packages=" ".join(lab_ceph_packages()))
+    inputs = digest(image_id(NODE_IMAGE), dockerfile)
+    if image_inputs(LAB_IMAGE) == inputs:
+        log(f"{LAB_IMAGE} is up to date")
+        return
+    CACHE.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="lab.") as ctx:
+        (Path(ctx) / "Dockerfile").write_text(dockerfile)
+        run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", LAB_IMAGE, ctx])
+
+
 def installers() -> None:
     """The offline Harbor 1.1 and 2.x installers of the tests (tests/installer/README.md); reused when
     unchanged."""
@@ -445,6 +485,7 @@ def setup() -> None:
     link_collection()
     base_image()
     node_image()
+    lab_image()
     installers()
     network()
     for sandbox in SANDBOXES.values():

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 SPEC = importlib.util.spec_from_file_location(
     "testbed", Path(__file__).resolve().parents[3] / "tools" / "testbed.py"
@@ -113,3 +114,17 @@ def test_each_sandbox_gets_its_secrets_and_its_release_installer(
     testbed.sandbox_settings(sandbox)
     assert sandbox.generated.read_text() == first  # secrets are made once
     assert testbed.installer_in_use(sandbox).startswith(f"the TEST installer of Harbor {version}")
+
+
+def test_the_lab_image_installs_the_packages_of_the_lab_ceph_role():
+    role = yaml.safe_load(testbed.LAB_CEPH_VARS.read_text())["_lab_ceph_packages"]
+    assert testbed.lab_ceph_packages() == role
+    assert " ".join(role) in testbed.LAB_DOCKERFILE.format(node=testbed.NODE_IMAGE, packages=" ".join(role))
+
+
+def test_the_lab_packages_reader_names_the_file_when_the_list_is_gone(monkeypatch, tmp_path):
+    vars_file = tmp_path / "main.yml"
+    vars_file.write_text("---\n_lab_ceph_other:\n  - ceph-mon\n")
+    monkeypatch.setattr(testbed, "LAB_CEPH_VARS", vars_file)
+    with pytest.raises(testbed.BedError, match=str(vars_file)):
+        testbed.lab_ceph_packages()
