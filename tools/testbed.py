@@ -311,14 +311,18 @@ def node_image() -> None:
     dockerfile = NODE_DOCKERFILE.format(
         base=BASE_IMAGE, mirror=MIRROR, suite=SUITE, packages=" ".join(node_packages())
     )
-    inputs = digest(image_id(BASE_IMAGE), dockerfile)
-    if image_inputs(NODE_IMAGE) == inputs:
-        log(f"{NODE_IMAGE} is up to date")
+    build_labelled(NODE_IMAGE, dockerfile, digest(image_id(BASE_IMAGE), dockerfile))
+
+
+def build_labelled(image: str, dockerfile: str, inputs: str) -> None:
+    """Build `image` from `dockerfile`, labelled with the digest of its inputs; reused while they match."""
+    if image_inputs(image) == inputs:
+        log(f"{image} is up to date")
         return
     CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE, prefix="node.") as ctx:
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="image.") as ctx:
         (Path(ctx) / "Dockerfile").write_text(dockerfile)
-        run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", NODE_IMAGE, ctx])
+        run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", image, ctx])
 
 
 LAB_DOCKERFILE = """\
@@ -348,14 +352,7 @@ def lab_ceph_packages() -> list[str]:
 
 def lab_image() -> None:
     dockerfile = LAB_DOCKERFILE.format(node=NODE_IMAGE, packages=" ".join(lab_ceph_packages()))
-    inputs = digest(image_id(NODE_IMAGE), dockerfile)
-    if image_inputs(LAB_IMAGE) == inputs:
-        log(f"{LAB_IMAGE} is up to date")
-        return
-    CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE, prefix="lab.") as ctx:
-        (Path(ctx) / "Dockerfile").write_text(dockerfile)
-        run(["docker", "build", "--label", f"{INPUTS_LABEL}={inputs}", "-t", LAB_IMAGE, ctx])
+    build_labelled(LAB_IMAGE, dockerfile, digest(image_id(NODE_IMAGE), dockerfile))
 
 
 def installers() -> None:
