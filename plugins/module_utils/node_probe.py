@@ -110,16 +110,22 @@ def http_json(url: str, host: str, user: str = "", password: str = "", timeout: 
 
 
 def harbor2_health(base: str, host: str, timeout: float = 3.0) -> dict:
-    """Harbor 2.x core's health API (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
+    """Harbor 2.x core's ping (GET /api/v2.0/ping, what the load balancer asks), its health API
+    (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
+    ping = http_status(f"{base}/api/v2.0/ping", host, timeout)
     api = http_json(f"{base}/api/v2.0/health", host, timeout=timeout)
     registry = http_status(f"{base}/v2/", host, timeout)
     document = api.pop("document") or {}
     components = {c.get("name"): c.get("status") for c in document.get("components") or []}
     return {
+        "ping": ping,
         "api": {**api, "overall": document.get("status")},
         "registry": registry,
         "components": components,
-        "healthy": api["status"] == 200 and document.get("status") == "healthy" and registry["status"] == 401,
+        "healthy": ping["status"] == 200
+        and api["status"] == 200
+        and document.get("status") == "healthy"
+        and registry["status"] == 401,
     }
 
 

@@ -15,8 +15,11 @@ description:
     of the cluster, namely whether the share is mounted (as CephFS) and how full it is, whether the
     node's proxy answers Harbor's health requests, the sha256 of the key files, and whether the
     database and Redis accept connections from the node.
-  - For Harbor 2.x (O(generation=2)) the health is core's health API with each component's
-    status, and the release is the tag of the image the node's core runs.
+  - For Harbor 2.x (O(generation=2)) the health is core's ping (what the load balancer asks),
+    core's health API with each component's status, and the registry's challenge; the release is
+    the tag of the image the node's core runs.
+  - The role waits for a node with it (until RV(health.healthy)), so one call checks everything a
+    healthy node answers.
   - A broken part is reported, not raised; the module fails only on bad parameters.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
@@ -66,7 +69,8 @@ options:
   generation:
     description:
       - V(1) for Harbor 1.1 (C(GET /api/systeminfo) must answer 200), V(2) for Harbor 2.x (core's
-        C(GET /api/v2.0/health) must say healthy, and the core container's image gives the release).
+        C(GET /api/v2.0/ping) must answer 200 and C(GET /api/v2.0/health) must say healthy; the
+        core container's image gives the release).
       - Both ask C(GET /v2/), which a healthy node answers 401.
     type: int
     choices: [1, 2]
@@ -106,8 +110,8 @@ share:
 health:
   description:
     - HTTP status of GET /api/systeminfo (200 when healthy) and GET /v2/ (401 when healthy).
-    - For Harbor 2.x, C(api) (the health API's status and overall answer) and C(components)
-      (each component's status) in place of C(systeminfo).
+    - For Harbor 2.x, C(ping) (the status of GET /api/v2.0/ping), C(api) (the health API's status
+      and overall answer) and C(components) (each component's status) in place of C(systeminfo).
   returned: always
   type: dict
   sample: {systeminfo: {status: 200, error: null}, registry: {status: 401, error: null}, healthy: true}

@@ -179,12 +179,16 @@ HEALTH_2X = {
 }
 
 
+PING_2X = {"status": 200}
+
+
 class Harbor2(http.server.BaseHTTPRequestHandler):
-    """Core of Harbor 2.x: its health API (here with an unhealthy jobservice) and /v2/."""
+    """Core of Harbor 2.x: its ping, its health API (here with an unhealthy jobservice) and /v2/."""
 
     def do_GET(self):
         body = json.dumps(HEALTH_2X).encode() if self.path == "/api/v2.0/health" else b""
-        self.send_response({"/api/v2.0/health": 200, "/v2/": 401}.get(self.path, 404))
+        codes = {"/api/v2.0/ping": PING_2X["status"], "/api/v2.0/health": 200, "/v2/": 401}
+        self.send_response(codes.get(self.path, 404))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -228,22 +232,28 @@ def test_module_reads_harbor_2_components_and_release(capsys, harbor2, tmp_path)
         "registry": "healthy",
     }
     assert result["health"]["api"] == {"status": 200, "error": None, "overall": "unhealthy"}
+    assert result["health"]["ping"] == {"status": 200, "error": None}
     assert result["health"]["healthy"] is False
+
+    def healthy() -> bool:
+        return run_module(
+            capsys,
+            share_path=str(tmp_path),
+            proxy_url=harbor2,
+            host_header="lb",
+            generation=2,
+            docker=fake_docker(tmp_path, None),
+        )[1]["health"]["healthy"]
+
     HEALTH_2X["status"] = "healthy"
     try:
-        assert (
-            run_module(
-                capsys,
-                share_path=str(tmp_path),
-                proxy_url=harbor2,
-                host_header="lb",
-                generation=2,
-                docker=fake_docker(tmp_path, None),
-            )[1]["health"]["healthy"]
-            is True
-        )
+        assert healthy() is True
+        # Core says healthy but does not answer the load balancer's ping: not healthy.
+        PING_2X["status"] = 503
+        assert healthy() is False
     finally:
         HEALTH_2X["status"] = "unhealthy"
+        PING_2X["status"] = 200
 
 
 def test_a_harbor_2_node_without_core_has_no_release(capsys, closed_port, tmp_path):
