@@ -101,6 +101,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description:
+    - One line on the node's health, naming each request, its answer and the answer wanted; what a
+      wait that gave up (until RV(health.healthy)) reports.
+  returned: always
+  type: str
+  sample: "not healthy: GET /api/systeminfo timed out (200 wanted); GET /v2/ 401 (401 wanted)"
 share:
   description: The share's mount and usage (size, used, avail in bytes when mounted).
   returned: always
@@ -147,6 +154,32 @@ def core_release(module: AnsibleModule) -> str | None:
     return out.strip().rsplit(":", 1)[-1] if rc == 0 and ":" in out else None
 
 
+def _answer(check: dict) -> str:
+    return str(check["status"]) if check["status"] is not None else (check["error"] or "no answer")
+
+
+def health_line(health: dict) -> str:
+    """The health as one line: each request, its answer and the answer wanted."""
+    if "systeminfo" in health:
+        parts = [
+            f"GET /api/systeminfo {_answer(health['systeminfo'])} (200 wanted)",
+            f"GET /v2/ {_answer(health['registry'])} (401 wanted)",
+        ]
+    else:
+        api = health["api"]
+        failing = ", ".join(
+            f"{name} {state}" for name, state in sorted(health["components"].items()) if state != "healthy"
+        )
+        overall = f", status {api['overall']}" if api.get("overall") else ""
+        overall += f" ({failing})" if failing else ""
+        parts = [
+            f"GET /api/v2.0/ping {_answer(health['ping'])} (200 wanted)",
+            f"GET /api/v2.0/health {_answer(api)}{overall} (healthy wanted)",
+            f"GET /v2/ {_answer(health['registry'])} (401 wanted)",
+        ]
+    return ("healthy: " if health["healthy"] else "not healthy: ") + "; ".join(parts)
+
+
 def run(module: AnsibleModule) -> dict:
     params = module.params
     base, host, timeout = params["proxy_url"].rstrip("/"), params["host_header"], params["timeout"]
@@ -160,6 +193,7 @@ def run(module: AnsibleModule) -> dict:
     }
     if params["generation"] == 2:
         result.update(health=node_probe.harbor2_health(base, host, timeout), version=core_release(module))
+        result["msg"] = health_line(result["health"])
         return result
     systeminfo = node_probe.http_status(f"{base}/api/systeminfo", host, timeout)
     registry = node_probe.http_status(f"{base}/v2/", host, timeout)
@@ -168,6 +202,7 @@ def run(module: AnsibleModule) -> dict:
         "registry": registry,
         "healthy": systeminfo["status"] == 200 and registry["status"] == 401,
     }
+    result["msg"] = health_line(result["health"])
     return result
 
 

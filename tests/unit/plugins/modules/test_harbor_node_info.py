@@ -150,6 +150,7 @@ def test_module_reports_a_healthy_node(capsys, harbor, tmp_path):
     assert code == 0
     assert result["changed"] is False
     assert result["health"]["healthy"] is True
+    assert result["msg"] == "healthy: GET /api/systeminfo 200 (200 wanted); GET /v2/ 401 (401 wanted)"
     assert result["keys"] == {str(key): hashlib.sha256(b"cert").hexdigest()}
     assert result["endpoints"]["database"]["reachable"] is True
     assert result["share"]["mounted"] is False  # tmp_path is no CephFS
@@ -167,6 +168,9 @@ def test_module_describes_a_dead_node_without_failing(capsys, closed_port, tmp_p
     assert code == 0
     assert result["health"]["healthy"] is False
     assert result["endpoints"]["redis"]["reachable"] is False
+    # What a wait that gave up reports: each request and why it failed.
+    assert result["msg"].startswith("not healthy: GET /api/systeminfo "), result["msg"]
+    assert "refused" in result["msg"].lower() and "(200 wanted)" in result["msg"], result["msg"]
 
 
 HEALTH_2X = {
@@ -234,6 +238,10 @@ def test_module_reads_harbor_2_components_and_release(capsys, harbor2, tmp_path)
     assert result["health"]["api"] == {"status": 200, "error": None, "overall": "unhealthy"}
     assert result["health"]["ping"] == {"status": 200, "error": None}
     assert result["health"]["healthy"] is False
+    assert result["msg"] == (
+        "not healthy: GET /api/v2.0/ping 200 (200 wanted); GET /api/v2.0/health 200, status unhealthy"
+        " (jobservice unhealthy) (healthy wanted); GET /v2/ 401 (401 wanted)"
+    )
 
     def healthy() -> bool:
         return run_module(
