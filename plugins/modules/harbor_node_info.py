@@ -18,8 +18,8 @@ description:
   - For Harbor 2.x (O(generation=2)) the health is core's ping (what the load balancer asks),
     core's health API with each component's status, and the registry's challenge; the release is
     the tag of the image the node's core runs.
-  - The role waits for a node with it (until RV(health.healthy)), so one call checks everything a
-    healthy node answers.
+  - The role waits for a node with it (until RV(health.healthy)), so one call checks
+    everything a healthy node answers.
   - A broken part is reported, not raised; the module fails only on bad parameters.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
@@ -122,6 +122,11 @@ health:
   returned: always
   type: dict
   sample: {systeminfo: {status: 200, error: null}, registry: {status: 401, error: null}, healthy: true}
+  contains:
+    healthy:
+      description: Whether every request got the answer of a healthy node.
+      returned: always
+      type: bool
 version:
   description: The release the node's core runs (its image's tag), for Harbor 2.x; null when unknown.
   returned: when O(generation=2)
