@@ -109,10 +109,16 @@ def http_json(url: str, host: str, user: str = "", password: str = "", timeout: 
         return {"status": status, "document": None, "error": f"not JSON: {exc}"}
 
 
+# The request the load balancer checks each node with, per Harbor generation: 1.1's ui answers
+# /api/systeminfo, 2.x's core /api/v2.0/ping. The release table (roles/cluster/vars/main.yml,
+# health_path) gives HAProxy the same paths; a unit test holds the two together.
+HEALTH_PATHS = {1: "/api/systeminfo", 2: "/api/v2.0/ping"}
+
+
 def harbor2_health(base: str, host: str, timeout: float = 3.0) -> dict:
     """Harbor 2.x core's ping (GET /api/v2.0/ping, what the load balancer asks), its health API
     (GET /api/v2.0/health) and its registry's challenge (GET /v2/)."""
-    ping = http_status(f"{base}/api/v2.0/ping", host, timeout)
+    ping = http_status(f"{base}{HEALTH_PATHS[2]}", host, timeout)
     api = http_json(f"{base}/api/v2.0/health", host, timeout=timeout)
     registry = http_status(f"{base}/v2/", host, timeout)
     document = api.pop("document") or {}

@@ -167,7 +167,7 @@ def health_line(health: dict) -> str:
     """The health as one line: each request, its answer and the answer wanted."""
     if "systeminfo" in health:
         parts = [
-            f"GET /api/systeminfo {_answer(health['systeminfo'])} (200 wanted)",
+            f"GET {node_probe.HEALTH_PATHS[1]} {_answer(health['systeminfo'])} (200 wanted)",
             f"GET /v2/ {_answer(health['registry'])} (401 wanted)",
         ]
     else:
@@ -178,7 +178,7 @@ def health_line(health: dict) -> str:
         overall = f", status {api['overall']}" if api.get("overall") else ""
         overall += f" ({failing})" if failing else ""
         parts = [
-            f"GET /api/v2.0/ping {_answer(health['ping'])} (200 wanted)",
+            f"GET {node_probe.HEALTH_PATHS[2]} {_answer(health['ping'])} (200 wanted)",
             f"GET /api/v2.0/health {_answer(api)}{overall} (healthy wanted)",
             f"GET /v2/ {_answer(health['registry'])} (401 wanted)",
         ]
@@ -200,7 +200,7 @@ def run(module: AnsibleModule) -> dict:
         result.update(health=node_probe.harbor2_health(base, host, timeout), version=core_release(module))
         result["msg"] = health_line(result["health"])
         return result
-    systeminfo = node_probe.http_status(f"{base}/api/systeminfo", host, timeout)
+    systeminfo = node_probe.http_status(f"{base}{node_probe.HEALTH_PATHS[1]}", host, timeout)
     registry = node_probe.http_status(f"{base}/v2/", host, timeout)
     result["health"] = {
         "systeminfo": systeminfo,

@@ -292,3 +292,16 @@ def test_cephfs_mount_info_reports_the_share(capsys, tmp_path, monkeypatch):
     assert done.value.code == 0
     assert (result["changed"], result["mounted"], result["answering"]) == (False, True, True)
     assert result["fstype"] == "fuse.ceph-fuse"
+
+
+def test_the_wait_asks_what_the_load_balancer_checks():
+    """The health wait (this module) and HAProxy's check (the release table's health_path) ask
+    each node the same request, for every release the collection knows."""
+    import yaml  # noqa: PLC0415 - only this test reads the role's YAML
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+    with open(os.path.join(root, "roles", "cluster", "vars", "main.yml"), encoding="utf-8") as handle:
+        releases = yaml.safe_load(handle)["_cluster_releases"]
+    assert releases
+    for release, facts in releases.items():
+        assert node_probe.HEALTH_PATHS[facts["generation"]] == facts["health_path"], release
