@@ -18,7 +18,8 @@ description:
     from the inventory's (C(settings), what C(harbor_ha.cluster.harbor_settings_info) returned),
     and, across nodes, key files whose fingerprints differ. A node without a state (unreachable)
     is a problem too; a node whose settings could not be read says why, without a problem.
-  - A Harbor 2.x node's line names the release its core runs and the components of its health.
+  - A Harbor 2.x node's line names the release its core runs and the components of its health;
+    an unhealthy one names its failing components and a failing ping (the load balancer's check).
 positional: load_balancers
 options:
   _input:
@@ -161,9 +162,14 @@ def _harbor2_health(node: str, status: dict) -> tuple[str, list[str]]:
         return f"harbor {release} healthy ({', '.join(sorted(components))})", []
     failing = [f"{name} {state}" for name, state in sorted(components.items()) if state != "healthy"]
     api, registry = health["api"], health["registry"]
-    detail = (
-        ", ".join(failing) or f"health API {api['status'] or api['error']}, registry {registry['status']}"
-    )
+    if not failing:
+        failing.append(f"health API {api['status'] or api['error']}, registry {registry['status']}")
+    # The request the load balancer checks a node with: failing, it takes the node out of the
+    # rotation whatever the health API says.
+    ping = health.get("ping")
+    if ping and ping["status"] != 200:
+        failing.insert(0, _probe("ping", ping))
+    detail = ", ".join(failing)
     return f"harbor {release} UNHEALTHY ({detail})", [f"{node}: Harbor is unhealthy ({detail})"]
 
 

@@ -111,6 +111,7 @@ def node2(components=None, overall="healthy"):
     state = node()
     components = components or dict.fromkeys(("core", "database", "jobservice", "redis"), "healthy")
     state["health"] = {
+        "ping": {"status": 200, "error": None},
         "api": {"status": 200, "error": None, "overall": overall},
         "registry": {"status": 401, "error": None},
         "components": components,
@@ -148,6 +149,20 @@ def test_a_harbor_2_node_names_its_unhealthy_components():
     dead["version"] = None
     line = report(nodes={"h1": node2(), "h2": dead})["lines"][1]
     assert "harbor (release unknown) UNHEALTHY (health API connection refused, registry 401)" in line
+
+
+def test_a_harbor_2_node_whose_ping_fails_names_it():
+    """The health API lists every component healthy, and the load balancer's check fails."""
+    sick = node2()
+    sick["health"].update(ping={"status": 503, "error": None}, healthy=False)
+    result = report(nodes={"h1": node2(), "h2": sick})
+    detail = "ping 503, health API 200, registry 401"
+    assert f"harbor v2.15.2 UNHEALTHY ({detail})" in result["lines"][1]
+    assert result["problems"] == [f"h2: Harbor is unhealthy ({detail})"]
+    silent = node2({"core": "healthy", "jobservice": "unhealthy"}, overall="unhealthy")
+    silent["health"]["ping"] = {"status": None, "error": "timed out"}
+    line = report(nodes={"h1": silent})["lines"][0]
+    assert "UNHEALTHY (ping None: timed out, jobservice unhealthy)" in line
 
 
 def settings(*drift, error=None):
