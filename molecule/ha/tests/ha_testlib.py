@@ -139,14 +139,18 @@ def docker_pull(image: str = IMAGE, timeout: float = 600) -> Attempt:
     pull = f"bash -c {shlex.quote(_TIMED_PULL.format(image=image))}"
     result = on(CLIENT, pull, check=False, timeout=timeout)
     seconds = time.monotonic() - start
-    began, _, ended = result.stdout.strip().partition(" ")
+    began = None
     if re.fullmatch(r"[\d.]+ [\d.]+", result.stdout.strip()):
-        seconds = float(ended) - float(began)
-    lines = (line.partition(" ") for line in result.stderr.splitlines())
-    output = "\n".join(
-        f"+{float(at) - float(began):.2f} s {text}" if re.fullmatch(r"[\d.]+", at) else f"{at} {text}"
-        for at, _, text in lines
-    )
+        began, ended = map(float, result.stdout.split())
+        seconds = ended - began
+
+    def since_start(line: str) -> str:
+        at, _, text = line.partition(" ")
+        if began is None or not re.fullmatch(r"[\d.]+", at):
+            return line
+        return f"+{float(at) - began:.2f} s {text}"
+
+    output = "\n".join(since_start(line) for line in result.stderr.splitlines())
     return Attempt(result.returncode == 0, seconds, resumed="Retrying in" in result.stderr, output=output)
 
 
