@@ -166,9 +166,8 @@ def _harbor2_health(node: str, status: dict) -> tuple[str, list[str]]:
         failing.append(f"health API {api['status'] or api['error']}, registry {registry['status']}")
     # The request the load balancer checks a node with: failing, it takes the node out of the
     # rotation whatever the health API says.
-    ping = health.get("ping")
-    if ping and ping["status"] != 200:
-        failing.insert(0, _probe("ping", ping))
+    if health["ping"]["status"] != 200:
+        failing.insert(0, _probe("ping", health["ping"]))
     detail = ", ".join(failing)
     return f"harbor {release} UNHEALTHY ({detail})", [f"{node}: Harbor is unhealthy ({detail})"]
 

@@ -504,16 +504,27 @@ class LbTimeline:
         return "; ".join(parts)
 
 
+def lb_journal(since: float) -> list[str]:
+    """The load balancer's journal since `since` (epoch seconds): HAProxy's events and its log of
+    every request."""
+    journal = on(LB, f"journalctl --since @{int(since)} --output short-precise --no-pager", check=False)
+    return journal.stdout.splitlines()
+
+
 def lb_check_events(since: float) -> list[str]:
     """HAProxy's own words, since `since` (epoch seconds), on every server that went DOWN or
     came UP by its checks and every backend left without a server (maintenance is left out): why a
     node left the rotation, for a failure's report."""
-    out = on(LB, f"journalctl --since @{int(since)} --output short-precise --no-pager", check=False).stdout
+    return check_events(lb_journal(since))
+
+
+def check_events(journal: list[str]) -> list[str]:
+    """The lines of the load balancer's `journal` that lb_check_events keeps."""
     wanted = re.compile(r"is (DOWN|UP)\b|no server available")
     # Tracking servers repeat what their tracked server said ("via"); stderr repeats the log, and
     # the log has two facilities: one line per hundredth of a second and message.
     unwanted = re.compile(r"maintenance| via |\[(WARNING|ALERT)\]")
-    lines = [line for line in out.splitlines() if wanted.search(line) and not unwanted.search(line)]
+    lines = [line for line in journal if wanted.search(line) and not unwanted.search(line)]
     return list({(line[:18], line.partition(": ")[2]): line for line in lines}.values())
 
 
@@ -623,22 +634,23 @@ def fail_under_pulls(
     return loop, wire
 
 
-# One line of HAProxy's httplog: "... be/server Tq/Tw/Tc/Tr/Ta status bytes - - STATE conns retries".
+# One line of HAProxy's httplog: "... be/server Tq/Tw/Tc/Tr/Ta status bytes - - STATE conns retries"
+# (status -1: no answer at all).
 _HTTPLOG = re.compile(
-    r" \S+/\S+ -?\d+/-?\d+/-?\d+/-?\d+/(-?\d+) \d{3} \d+ \S+ \S+ (\S{4}) \S+/\S+/\S+/\S+/(\+?\d+) "
+    r" \S+/\S+ -?\d+/-?\d+/-?\d+/-?\d+/(-?\d+) -?\d+ \d+ \S+ \S+ (\S{4}) \S+/\S+/\S+/\S+/(\+?\d+) "
 )
 
 
 def failover_logs(since: float) -> list[str]:
-    """What the client's engine logged since `since` (a wall-clock time), and every answer of the
-    load balancer since then that was cut, retried, redispatched or took over a second. Left out:
-    the engine's first try of every pull, over https, and the load balancer's 400 to it (the
-    registry is insecure: the engine falls back to http)."""
-    engine = on(CLIENT, f"journalctl -u docker -o short-precise --no-pager --since @{since:.0f}", check=False)
-    proxy = on(LB, f"journalctl -t haproxy -o short-precise --no-pager --since @{since:.0f}", check=False)
+    """What the client's engine logged since `since` (epoch seconds), the load balancer's check
+    events, and every answer of the load balancer since then that was cut, retried, redispatched
+    or took over a second. Left out: the engine's first try of every pull, over https, and the
+    load balancer's 400 to it (the registry is insecure: the engine falls back to http)."""
+    engine = on(CLIENT, f"journalctl -u docker --since @{int(since)} --output short-precise", check=False)
+    journal = lb_journal(since)
     unusual = [
         line
-        for line in proxy.stdout.splitlines()
+        for line in journal
         if (match := _HTTPLOG.search(line))
         and (match[2] != "----" or match[3] != "0" or int(match[1]) > 1000)
         and "<BADREQ>" not in line
@@ -646,7 +658,9 @@ def failover_logs(since: float) -> list[str]:
     return [
         "client engine:",
         *[line for line in engine.stdout.splitlines() if "HTTP response to HTTPS client" not in line][-40:],
-        "load balancer (cut, retried or slow):",
+        "load balancer, checks:",
+        *check_events(journal),
+        "load balancer, answers cut, retried or slow:",
         *unusual[-40:],
     ]
 
