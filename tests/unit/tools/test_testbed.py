@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -55,23 +56,116 @@ def test_main_turns_bed_errors_into_exit_status_2(monkeypatch, capsys):
     assert "testbed: the test bed must run as root" in capsys.readouterr().err
 
 
-def test_test_runs_every_stage_and_reports_failure(monkeypatch, capsys):
-    ran = []
+class FakeTimed:
+    """testbed.TimedScenario's two stages, recorded in `ran`."""
+
+    def __init__(self, ran: list[str], name: str) -> None:
+        self.ran, self.name = ran, name
+
+    def build(self) -> None:
+        self.ran.append(f"{self.name} (build)")
+
+    def tests(self) -> None:
+        self.ran.append(f"{self.name} (tests)")
+
+
+def test_test_runs_every_stage_and_reports_failure(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(testbed, "CACHE", tmp_path)
+    ran: list[str] = []
     monkeypatch.setattr(testbed, "setup", lambda: ran.append("setup"))
-    monkeypatch.setattr(testbed, "lint", lambda: ran.append("lint"))
+
+    def lint():
+        testbed.run(["echo", "output of lint"])
+        ran.append("lint")
 
     def failing_unit():
         ran.append("unit")
         raise subprocess.CalledProcessError(1, ["pytest"])
 
+    monkeypatch.setattr(testbed, "lint", lint)
     monkeypatch.setattr(testbed, "unit", failing_unit)
     monkeypatch.setattr(testbed, "sanity", lambda: ran.append("build and sanity"))
     monkeypatch.setattr(testbed, "scenario", ran.append)
-    assert testbed.test(["smoke", "ha"]) == 1
-    assert ran == ["setup", "lint", "unit", "build and sanity", "smoke", "ha"]
+    monkeypatch.setattr(testbed, "TimedScenario", lambda name: FakeTimed(ran, name))
+    assert testbed.test(["smoke", "vip", "ha"]) == 1
+    # Setup first; the timed scenarios' tests last, alone, in the given order, after every stage of
+    # the lanes (which include the build of each timed scenario that builds in a lane).
+    assert ran[0] == "setup"
+    assert sorted(ran[1:6]) == ["build and sanity", "ha (build)", "lint", "smoke", "unit"]
+    assert ran[6:] == ["vip", "ha (tests)"]
     out = capsys.readouterr().out
     assert "stage timings" in out
-    assert "unit" in out and "FAILED" in out
+    assert re.search(r"unit +lane [12] .* FAILED", out)
+    assert re.search(r"molecule vip +lane - .* ok", out)
+    # A lane's stage is printed whole, from the log it keeps.
+    assert re.search(
+        r"---- output of stage lint [^\n]*\n[^\n]*\n\[testbed\] \$ echo output of lint\noutput of lint\n", out
+    )
+    assert "output of lint" in (tmp_path / "ci" / "lint.log").read_text()
+
+
+def test_lanes_keep_the_order_and_balance_the_time(monkeypatch):
+    monkeypatch.setattr(testbed, "STAGE_SECONDS", {"a": 500, "b": 100, "c": 300, "d": 250, "e": 50})
+    stages = [(name, None) for name in "abcde"]
+    lanes = [[name for name, _ in lane] for lane in testbed.lanes(stages)]
+    assert sorted(name for lane in lanes for name in lane) == list("abcde")
+    assert all(lane == sorted(lane) for lane in lanes)
+    loads = [sum(testbed.STAGE_SECONDS[n] for n in lane) for lane in lanes]
+    assert max(loads) - min(loads) <= 100
+
+
+def timed_scenario(monkeypatch, name, fail=()):
+    """A TimedScenario over a fake molecule that records each step and fails those in `fail`."""
+    steps: list[str] = []
+
+    def molecule(self, step):
+        steps.append(step)
+        if step in fail:
+            raise subprocess.CalledProcessError(1, ["molecule", step])
+
+    monkeypatch.setattr(testbed.TimedScenario, "molecule", molecule)
+    sequence = ["destroy", "syntax", "create", "prepare", "converge", "idempotence", "verify", "destroy"]
+    monkeypatch.setattr(testbed, "molecule_sequence", lambda n: sequence)
+    return testbed.TimedScenario(name), steps
+
+
+def lock_is_free(name: str) -> bool:
+    with open(f"/tmp/harbor-ha-scenario-{name}.lock", "w") as handle:
+        try:
+            testbed.fcntl.flock(handle, testbed.fcntl.LOCK_EX | testbed.fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def test_a_timed_scenario_builds_then_tests_holding_its_lock(monkeypatch):
+    scenario, steps = timed_scenario(monkeypatch, "unit-timed-ok")
+    scenario.build()
+    assert steps == ["destroy", "syntax", "create", "prepare", "converge", "idempotence"]
+    assert not lock_is_free("unit-timed-ok")
+    scenario.tests()
+    assert steps[6:] == ["verify", "destroy"]
+    assert lock_is_free("unit-timed-ok")
+
+
+def test_a_failed_test_of_a_timed_scenario_still_destroys_it(monkeypatch):
+    scenario, steps = timed_scenario(monkeypatch, "unit-timed-verify", fail=("verify",))
+    scenario.build()
+    with pytest.raises(subprocess.CalledProcessError):
+        scenario.tests()
+    assert steps[6:] == ["verify", "destroy"]
+    assert lock_is_free("unit-timed-verify")
+
+
+def test_a_failed_build_destroys_and_its_tests_say_why_none_ran(monkeypatch):
+    scenario, steps = timed_scenario(monkeypatch, "unit-timed-build", fail=("converge",))
+    with pytest.raises(subprocess.CalledProcessError):
+        scenario.build()
+    assert steps == ["destroy", "syntax", "create", "prepare", "converge", "destroy"]
+    assert lock_is_free("unit-timed-build")
+    with pytest.raises(testbed.BedError, match="no test of unit-timed-build ran: its build stage failed"):
+        scenario.tests()
+    assert steps[-1] == "destroy" and "verify" not in steps
 
 
 def test_ceph_key_has_cephx_secret_form():
