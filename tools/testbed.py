@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import struct
@@ -739,7 +740,7 @@ def run_lane(stages: list[tuple[str, object]], lane: str, began: float, timings:
     logs.mkdir(parents=True, exist_ok=True)
     passed = True
     for name, func in stages:
-        path = logs / (name.replace(" ", "-") + ".log")
+        path = logs / (re.sub(r"[^\w.]+", "-", name).strip("-") + ".log")
         with path.open("w") as out:
             token = OUTPUT.set(out)
             try:
@@ -779,9 +780,11 @@ def test(scenarios: list[str]) -> int:
     timed = {n: TimedScenario(n) for n in scenarios if n in BUILT_IN_LANES}
     shared += [(f"molecule {n} (build)", t.build) for n, t in timed.items()]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        passed = all(
+        # Every lane's result is read: an error a lane raised is raised here, whatever the other did.
+        results = list(
             pool.map(lambda job: run_lane(job[1], str(job[0]), began, timings), enumerate(lanes(shared), 1))
         )
+    passed = all(results)
     for name in (n for n in scenarios if n in TIMED):
         if name in timed:
             passed &= run_stage(f"molecule {name} (tests)", timed[name].tests, "-", began, timings)

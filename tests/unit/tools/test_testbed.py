@@ -102,6 +102,7 @@ def test_test_runs_every_stage_and_reports_failure(monkeypatch, capsys, tmp_path
         r"---- output of stage lint [^\n]*\n[^\n]*\n\[testbed\] \$ echo output of lint\noutput of lint\n", out
     )
     assert "output of lint" in (tmp_path / "ci" / "lint.log").read_text()
+    assert (tmp_path / "ci" / "molecule-ha-build.log").exists()
 
 
 def test_lanes_keep_the_order_and_balance_the_time(monkeypatch):
@@ -222,3 +223,21 @@ def test_the_lab_packages_reader_names_the_file_when_the_list_is_gone(monkeypatc
     monkeypatch.setattr(testbed, "LAB_CEPH_VARS", vars_file)
     with pytest.raises(testbed.BedError, match=str(vars_file)):
         testbed.lab_ceph_packages()
+
+
+def test_an_error_no_stage_expects_is_raised_whatever_the_other_lane_did(monkeypatch, tmp_path):
+    monkeypatch.setattr(testbed, "CACHE", tmp_path)
+    monkeypatch.setattr(testbed, "setup", lambda: None)
+
+    def failing_unit():
+        raise subprocess.CalledProcessError(1, ["pytest"])
+
+    def broken_lint():
+        raise RuntimeError("a bug in the bed")
+
+    monkeypatch.setattr(testbed, "unit", failing_unit)
+    monkeypatch.setattr(testbed, "lint", broken_lint)
+    monkeypatch.setattr(testbed, "sanity", lambda: None)
+    monkeypatch.setattr(testbed, "STAGE_SECONDS", {"unit": 100, "lint": 100, "build and sanity": 1})
+    with pytest.raises(RuntimeError, match="a bug in the bed"):
+        testbed.test([])
