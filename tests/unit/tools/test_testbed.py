@@ -229,15 +229,16 @@ def test_an_error_no_stage_expects_is_raised_whatever_the_other_lane_did(monkeyp
     monkeypatch.setattr(testbed, "CACHE", tmp_path)
     monkeypatch.setattr(testbed, "setup", lambda: None)
 
-    def failing_unit():
-        raise subprocess.CalledProcessError(1, ["pytest"])
+    def failing_lint():
+        raise subprocess.CalledProcessError(1, ["ansible-lint"])
 
-    def broken_lint():
+    def broken_unit():
         raise RuntimeError("a bug in the bed")
 
-    monkeypatch.setattr(testbed, "unit", failing_unit)
-    monkeypatch.setattr(testbed, "lint", broken_lint)
+    monkeypatch.setattr(testbed, "lint", failing_lint)
+    monkeypatch.setattr(testbed, "unit", broken_unit)
     monkeypatch.setattr(testbed, "sanity", lambda: None)
-    monkeypatch.setattr(testbed, "STAGE_SECONDS", {"unit": 100, "lint": 100, "build and sanity": 1})
+    # Lane 1: lint, which fails; lane 2: unit, which raises, then sanity.
+    monkeypatch.setattr(testbed, "STAGE_SECONDS", {"lint": 100, "unit": 90, "build and sanity": 1})
     with pytest.raises(RuntimeError, match="a bug in the bed"):
         testbed.test([])
