@@ -192,8 +192,8 @@ def login_once(password: str) -> Attempt:
     return Attempt(True, seconds)
 
 
-def push_once(megabytes: int = 20) -> tuple[bool, float]:
-    """(succeeded, seconds) of a push of a new image (one layer of fresh random data)."""
+def push_once(megabytes: int = 20) -> Attempt:
+    """A push of a new image (one layer of fresh random data), with what docker printed."""
     image = f"{REGISTRY}/library/ha-push:{time.monotonic_ns()}"
     on(
         CLIENT,
@@ -204,7 +204,7 @@ def push_once(megabytes: int = 20) -> tuple[bool, float]:
     result = on(CLIENT, f"docker push {image}", check=False, timeout=600)
     seconds = time.monotonic() - start
     on(CLIENT, f"docker rmi {image} >/dev/null", check=False)
-    return result.returncode == 0, seconds
+    return Attempt(result.returncode == 0, seconds, output=f"{result.stdout}{result.stderr}".strip())
 
 
 @dataclass
@@ -229,6 +229,7 @@ class PullLoop:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._pulling_since: float | None = None
+        self.began = self.began_wall = 0.0  # when the loop began: monotonic, epoch
 
     def _run(self) -> None:
         while not self._stop.is_set() and len(self.results) < self.limit:
@@ -245,6 +246,7 @@ class PullLoop:
             self._stop.wait(started + self.interval - time.monotonic())
 
     def __enter__(self) -> PullLoop:
+        self.began, self.began_wall = time.monotonic(), time.time()
         self._thread.start()
         return self
 
@@ -279,16 +281,23 @@ class PullLoop:
         """The slowest pull that fetched every layer once (not resumed)."""
         return max((seconds for start, _, seconds in self.results if start not in self.resumed), default=0.0)
 
-    def slower_than(self, bound: float, since: float) -> list[str]:
+    def slower_than(self, bound: float, since: float, mark: str = "the break") -> list[str]:
         """Each pull over `bound` seconds: when it started (seconds from `since`, a monotonic
-        time), how long it took and what it printed."""
-        return [
-            f"{self.noun} started {start - since:+.2f} s from the break, {'ok' if ok else 'FAILED'} in"
+        time: the moment `mark`), how long it took and what it printed."""
+        return [self._describe(result, since, mark) for result in self.results if result[2] > bound]
+
+    def failures(self, since: float, mark: str) -> list[str]:
+        """Each failed pull, as slower_than tells it."""
+        return [self._describe(result, since, mark) for result in self.results if not result[1]]
+
+    def _describe(self, result: tuple[float, bool, float], since: float, mark: str) -> str:
+        start, ok, seconds = result
+        return (
+            f"{self.noun} started {start - since:+.2f} s from {mark} (monotonic {start:.1f}),"
+            f" {'ok' if ok else 'FAILED'} in"
             f" {seconds:.2f} s{' (resumed)' if start in self.resumed else ''}:"
             f" {' | '.join(self.outputs.get(start, '').splitlines()[-12:]) or '(no output)'}"
-            for start, ok, seconds in self.results
-            if seconds > bound
-        ]
+        )
 
     def report(self, name: str, window: float) -> str:
         resumed = [seconds for start, _, seconds in self.results if start in self.resumed]
@@ -663,6 +672,18 @@ def failover_logs(since: float) -> list[str]:
         "load balancer, answers cut, retried or slow:",
         *unusual[-40:],
     ]
+
+
+def why_pulls_failed(pulls: PullLoop, report: str, timeline: LbTimeline | None = None) -> str:
+    """A failed-pull assertion's message: the report, each failed pull with what the engine printed,
+    the load balancer's view of the nodes meanwhile (from `timeline`) and the logs failover_logs
+    keeps, all since the loop began. Evaluated only when the assertion fails: it reads logs on the
+    hosts."""
+    lines = [report, *pulls.failures(pulls.began, "the loop's start")]
+    if timeline is not None and timeline.samples:
+        nodes = sorted(timeline.samples[-1][1])
+        lines.append(f"load balancer, the nodes' states (monotonic): {timeline.summary(nodes)}")
+    return "\n".join([*lines, *failover_logs(pulls.began_wall - 5)])
 
 
 def _hold_to_the_bounds(

@@ -23,6 +23,7 @@ from ha_testlib import (
     rejoins_and_serves,
     wait_for_lb,
     wake_harbor,
+    why_pulls_failed,
 )
 
 NODE = "sandbox-harbor2"
@@ -90,7 +91,7 @@ def test_rolling_restart_loses_no_pull_and_no_push(pushed):
     since = time.monotonic()
     with (
         PullLoop(limit=400, interval=PACE) as pulls,
-        PullLoop(limit=400, action=push_once) as pushes,
+        PullLoop(limit=400, action=push_once, noun="pushes") as pushes,
         LbTimeline() as timeline,
     ):
         pulls.wait_pulls(3)
@@ -100,11 +101,10 @@ def test_rolling_restart_loses_no_pull_and_no_push(pushed):
     output = ANSI.sub("", result.stdout)
     assert result.returncode == 0, output[-3000:]
     assert_rolled(timeline, ["sandbox-harbor1", NODE], "harbor.service", since)
-    print(
-        f"rolling restart: {pulls.report('pulls', 0)}; {len(pushes.results)} pushes, {pushes.failed} failed"
-    )
-    assert pulls.failed == 0
+    report = f"rolling restart: {pulls.report('pulls', 0)}; {pushes.report('pushes', 0)}"
+    print(report)
+    assert pulls.failed == 0, why_pulls_failed(pulls, report, timeline)
     assert pulls.slowest <= MAX_PULL_SECONDS
     # A push in flight finishes on its node before that node restarts (drained at the LB).
     assert len(pushes.results) >= 2
-    assert pushes.failed == 0
+    assert pushes.failed == 0, why_pulls_failed(pushes, report, timeline)

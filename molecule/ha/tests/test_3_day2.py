@@ -43,6 +43,7 @@ from ha_testlib import (
     pull_once,
     unit_started,
     wait_for_lb,
+    why_pulls_failed,
 )
 
 CLUSTER = ["sandbox-harbor1", "sandbox-harbor2"]
@@ -68,10 +69,10 @@ def states(backend: str = "be_harbor_pull") -> dict[str, str]:
     return {node: server["status"] for node, server in lb_servers(backend).items()}
 
 
-def assert_pulls_held(pulls: PullLoop, name: str) -> None:
+def assert_pulls_held(pulls: PullLoop, name: str, timeline: LbTimeline | None = None) -> None:
     print(pulls.report(name, 0))  # the scenario's log keeps the figures
     assert len(pulls.results) >= 6, pulls.report(name, 0)
-    assert pulls.failed <= MAX_FAILED_PULLS, pulls.report(name, 0)
+    assert pulls.failed <= MAX_FAILED_PULLS, why_pulls_failed(pulls, pulls.report(name, 0), timeline)
     assert pulls.slowest <= MAX_PULL_SECONDS_DURING_SITE, pulls.report(name, 0)
 
 
@@ -155,7 +156,7 @@ def test_a_port_change_rolls_through_the_nodes_under_load(pushed):
         pulls.wait_pulls(3)
     output = ANSI.sub("", result.stdout)
     assert result.returncode == 0, output[-4000:]
-    assert_pulls_held(pulls, "port change")
+    assert_pulls_held(pulls, "port change", timeline)
     assert_rolled(timeline, CLUSTER, "harbor.service", since)
     assert_nodes_at(NEW_PORT)
     for node in CLUSTER:
@@ -224,7 +225,7 @@ def test_the_corrected_run_brings_the_node_back_and_restarts_each_engine_in_turn
     cut = upload.wait()
     output = ANSI.sub("", result.stdout + result.stderr)
     assert result.returncode == 0, output[-4000:]
-    assert_pulls_held(pulls, "engine restarts")
+    assert_pulls_held(pulls, "engine restarts", timeline)
     assert_rolled(timeline, CLUSTER, "docker.service", since)
     # The push was cut by node 2's restart, which went on after the drain timeout and said so.
     assert cut.returncode != 0, cut.stdout[-1000:]

@@ -46,6 +46,7 @@ from ha_testlib import (
     local_digest,
     on,
     wait_for_lb,
+    why_pulls_failed,
 )
 
 DB = "sandbox-db"
@@ -231,7 +232,7 @@ def test_backup_pauses_writes_only(pushed, session_before, copies, state):
     pause = re.search(r"writes were paused for ([\d.]+) s", result.stdout)
     assert pause, result.stdout[-3000:]
     print(f"backup {NAME}: write pause {pause[1]} s; {pulls.report('pulls during the backup', 0)}")
-    assert pulls.failed <= MAX_FAILED_PULLS, pulls.report("backup", 0)
+    assert pulls.failed <= MAX_FAILED_PULLS, why_pulls_failed(pulls, pulls.report("backup", 0))
     answers = writes.answers
     refused = [a for a in answers if a[0] == "503"]
     assert refused, answers[-5:]

@@ -19,7 +19,7 @@ from ha2_testlib import (
     node_url,
     psql,
 )
-from ha_testlib import CLIENT, INVENTORY, PACE, LbTimeline, PullLoop, assert_rolled
+from ha_testlib import CLIENT, INVENTORY, PACE, LbTimeline, PullLoop, assert_rolled, why_pulls_failed
 from installer2_testlib import create_project, csrf_session
 
 NODES = (NODE1, NODE2)
@@ -65,7 +65,7 @@ def test_the_rolling_upgrade_loses_no_pull(upgrade):
     output = ANSI.sub("", result.stdout)
     assert result.returncode == 0, output[-4000:]
     # Issue 14 holds the upgrade to no failed pull; the slowest pull is in the report.
-    assert pulls.failed == 0, pulls.report("pulls", 0)
+    assert pulls.failed == 0, why_pulls_failed(pulls, pulls.report("pulls", 0), timeline)
     # The restart path: each node restarted while out of rotation, one after the other.
     assert_rolled(timeline, list(NODES), "harbor.service", since)
 

@@ -33,6 +33,7 @@ from ha_testlib import (
     lb_servers,
     local_digest,
     on,
+    why_pulls_failed,
 )
 from installer2_testlib import create_project, csrf_session
 
@@ -106,7 +107,7 @@ def test_backup_under_a_pull_loop(pushed, client, session, copies, state):
     pause = re.search(r"writes were paused for ([\d.]+) s", result.stdout)
     assert pause, result.stdout[-3000:]
     print(f"backup {NAME}: write pause {pause[1]} s; {pulls.report('pulls during the backup', 0)}")
-    assert pulls.failed <= MAX_FAILED_PULLS, pulls.report("backup", 0)
+    assert pulls.failed <= MAX_FAILED_PULLS, why_pulls_failed(pulls, pulls.report("backup", 0))
     backup_dir = f"{SHARE}/.snap/{NAME}/backups/{NAME}"
     manifest = json.loads(on(NODE1, f"cat {backup_dir}/manifest.json").stdout)
     assert manifest["harbor_version"] == "2.15.2"
