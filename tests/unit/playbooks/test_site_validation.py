@@ -1,0 +1,82 @@
+"""site.yml validates each role's argument spec once per run, in its preflight play.
+
+A layer's include_role with rolespec_validate false relies on this run's preflight: the first
+play (tagged always, so that --tags still runs it) includes the same role's entry point
+`preflight` on the same hosts, and that entry point has the options of `main`. A role whose
+`preflight` drifted from `main`, or a layer added without its preflight, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+SITE = ROOT / "playbooks" / "site.yml"
+PREFIX = "harbor_ha.cluster."
+DB_ROLES = ("mysql", "postgresql")
+
+
+def plays() -> list[dict]:
+    return yaml.safe_load(SITE.read_text())
+
+
+def role_names(name: str) -> tuple[str, ...]:
+    """A templated name (the database's, from cluster_db_type) stands for every database role."""
+    return DB_ROLES if "{{" in name else (name.removeprefix(PREFIX),)
+
+
+def unvalidated_includes() -> list[tuple[str, dict]]:
+    found = []
+    for play in plays()[1:]:
+        for task in play.get("tasks", []):
+            include = task.get("ansible.builtin.include_role")
+            if include and include.get("rolespec_validate") is False:
+                found += [(role, task) for role in role_names(include["name"])]
+    return found
+
+
+def preflight_includes() -> dict[str, dict]:
+    first = plays()[0]
+    found = {}
+    for task in first.get("tasks", []):
+        include = task.get("ansible.builtin.include_role", {})
+        if include.get("tasks_from") == "preflight":
+            for role in role_names(include["name"]):
+                found[role] = task
+    return found
+
+
+def test_site_skips_some_validation():
+    """The layers of both free plays rely on the preflight's validation."""
+    assert {role for role, _ in unvalidated_includes()} >= {
+        "cephfs_client",
+        "docker",
+        "redis",
+        "loadbalancer",
+        "registry_client",
+        *DB_ROLES,
+    }
+
+
+def test_the_preflight_play_runs_whatever_the_tags():
+    first = plays()[0]
+    assert "always" in first.get("tags", [])
+    assert first.get("any_errors_fatal") is True
+
+
+@pytest.mark.parametrize(
+    ("role", "task"), unvalidated_includes(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_an_unvalidated_layer_was_validated_by_the_preflight(role, task):
+    preflight = preflight_includes()
+    assert role in preflight, f"site.yml's preflight play does not include {role}'s entry point preflight"
+    assert preflight[role].get("when") == task.get("when"), f"{role}: the preflight runs on other hosts"
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())[
+        "argument_specs"
+    ]
+    assert specs["preflight"]["options"] == specs["main"]["options"], (
+        f"{role}: entry point preflight does not validate the options of main"
+    )
