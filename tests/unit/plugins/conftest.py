@@ -77,3 +77,13 @@ def pkcs8_key(rsa_key) -> str:
 def token_pair(rsa_key) -> tuple[str, str]:
     """(PKCS#1 private key, certificate) as a cluster makes them once."""
     return pem_pkcs1(rsa_key), pem_certificate(rsa_key)
+
+
+@pytest.fixture(scope="module")
+def collections_path(tmp_path_factory):
+    """This checkout as ansible_collections/harbor_ha/cluster, for ansible-doc and ansible-playbook."""
+    root = tmp_path_factory.mktemp("collections")
+    link = root / "ansible_collections" / "harbor_ha" / "cluster"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(ROOT, target_is_directory=True)
+    return root

@@ -98,16 +98,6 @@ def test_documentation_comes_before_the_imports(path):
     assert max(assignments) < first_import
 
 
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    """This checkout as ansible_collections/harbor_ha/cluster, for ansible-doc."""
-    root = tmp_path_factory.mktemp("collections")
-    link = root / "ansible_collections" / "harbor_ha" / "cluster"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(ROOT, target_is_directory=True)
-    return root
-
-
 @pytest.mark.parametrize(
     ("kind", "path"),
     [("filter", p) for p in FILTERS] + [("test", p) for p in TESTS] + [("module", p) for p in MODULES],

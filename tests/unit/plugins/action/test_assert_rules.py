@@ -47,15 +47,6 @@ RULES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    root = tmp_path_factory.mktemp("collections")
-    link = root / "ansible_collections" / "harbor_ha" / "cluster"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(ROOT, target_is_directory=True)
-    return root
-
-
 def run(tmp_path, collections_path, rules=None, *, args=None, extra_vars=None, check=False):
     """Run one assert_rules task; the task's result as JSON (a failed one's from the output)."""
     result_file = tmp_path / "result.json"
