@@ -74,9 +74,10 @@ EXAMPLES = r"""
           - harbor_proxy_port is harbor_ha.cluster.port
           - harbor_redis_port is harbor_ha.cluster.port
         msg: harbor_proxy_port and harbor_redis_port must be ports from 1 to 65535.
-      - that: harbor_redis_host | length > 0
-        msg: Set harbor_redis_host.
-        when: harbor_redis_enabled
+      # Applies to Harbor 1.1 only.
+      - that: harbor_redis_password is not search(',')
+        msg: Harbor 1.1's _REDIS_URL cannot carry a comma in harbor_redis_password.
+        when: not _harbor_v2
 """
 
 RETURN = r"""

@@ -128,6 +128,12 @@ CASES = {
         r"harbor_db_host \(cluster_db_address\) is db\.example\.test: Harbor's containers resolve names",
         {"cluster_db_address": "db.example.test"},
     ),
+    "database and Redis addresses are names": Case(
+        r"harbor_db_host \(cluster_db_address\) is db\.example\.test and harbor_redis_host"
+        r" \(cluster_redis_address\) is redis\.example\.test: .* add db\.example\.test and"
+        r" redis\.example\.test to harbor_extra_hosts",
+        {"cluster_db_address": "db.example.test", "cluster_redis_address": "redis.example.test"},
+    ),
     "installer checksum malformed": Case(r"harbor_installer_sha256", {"harbor_installer_sha256": "abc"}),
     "job node not a node": Case(
         r"harbor_jobservice_node \(infra\) must be a host", {"harbor_jobservice_node": "infra"}
