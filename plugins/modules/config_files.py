@@ -70,6 +70,20 @@ options:
           - The file's permissions, as an octal string such as V("0644").
           - Unchanged when not given; a new file then gets 0600.
         type: raw
+      force:
+        description:
+          - With V(false), the file is written only when it does not exist; an existing file is
+            left as it is, content and attributes (what M(ansible.builtin.copy) does with
+            C(force=false)). For a file whose content something else owns once it exists.
+        type: bool
+        default: true
+      validate:
+        description:
+          - A command that checks the new content before it replaces the file, with V(%s) where
+            the path of the new content goes (as M(ansible.builtin.template)'s C(validate)). It
+            runs only when the content changes, not in check mode; when it fails, the file is
+            left as it was and the module fails with the command's output.
+        type: str
   secret_files:
     description:
       - Files whose content is a credential (keys, passwords). As O(files), but their content
@@ -97,6 +111,13 @@ options:
       mode:
         description: The file's permissions, as an octal string.
         type: raw
+      force:
+        description: As O(files[].force).
+        type: bool
+        default: true
+      validate:
+        description: As O(files[].validate); a failed check's output is not shown (it may quote the content).
+        type: str
   absent:
     description: Files to remove when they exist (not directories).
     type: list
@@ -175,6 +196,8 @@ ENTRY = {
     "owner": {"type": "str"},
     "group": {"type": "str"},
     "mode": {"type": "raw"},
+    "force": {"type": "bool", "default": True},
+    "validate": {"type": "str"},
 }
 
 
@@ -246,8 +269,12 @@ def current_content(path: str) -> bytes | None:
         return handle.read()
 
 
-def write(path: str, data: bytes, entry: dict) -> None:
-    """Replace `path` with `data` in one rename; the new file has its attributes before it appears."""
+def write(path: str, data: bytes, entry: dict, run_command=None, secret: bool = False) -> None:
+    """Replace `path` with `data` in one rename; the new file has its attributes before it appears.
+
+    With the entry's `validate`, `run_command` (AnsibleModule.run_command) checks the new content
+    first; a failed check leaves `path` as it was. A secret file's check output is not shown: it
+    may quote the content."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=f".{os.path.basename(path)}.")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -259,6 +286,14 @@ def write(path: str, data: bytes, entry: dict) -> None:
             os.chown(tmp, st.st_uid, st.st_gid)
             os.chmod(tmp, st.st_mode & 0o7777)
         apply_attributes(tmp, entry)
+        if entry.get("validate"):
+            rc, out, err = run_command(entry["validate"] % tmp)
+            if rc != 0:
+                output = "(output not shown: secret file)" if secret else (err or out).strip()
+                raise ConfigFilesError(
+                    f"{path}: the new content failed its validate command (rc {rc}), the file is "
+                    f"unchanged: {output}"
+                )
         os.rename(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -285,11 +320,17 @@ def make_directories(entries: list, check_mode: bool) -> list[str]:
     return changed
 
 
-def write_files(entries: list, secret: bool, made: set, check_mode: bool, diffs: list | None) -> list[str]:
+def write_files(
+    entries: list, secret: bool, made: set, check_mode: bool, diffs: list | None, run_command=None
+) -> list[str]:
     """Write `entries`; `made` are the directories a check run would make (they do not exist yet)."""
     changed = []
     for entry in entries:
         path = entry["path"]
+        if entry.get("validate") and "%s" not in entry["validate"]:
+            raise ConfigFilesError(f"{path}: validate must hold %s, where the new content's path goes")
+        if not entry.get("force", True) and os.path.lexists(path):
+            continue
         data = wanted_content(entry)
         octal_mode(entry.get("mode"), path)
         parent = os.path.dirname(path) or "."
@@ -302,7 +343,7 @@ def write_files(entries: list, secret: bool, made: set, check_mode: bool, diffs:
             if diffs is not None:
                 diffs.append(diff_of(path, before, data, shown=not secret and entry.get("src") is None))
             if not check_mode:
-                write(path, data, entry)
+                write(path, data, entry, run_command, secret)
         elif attributes_differ(path, entry):
             changed.append(path)
             if not check_mode:
@@ -327,12 +368,12 @@ def remove_files(paths: list, check_mode: bool, diffs: list | None) -> list[str]
     return changed
 
 
-def run(params: dict, check_mode: bool, diff_mode: bool) -> dict:
+def run(params: dict, check_mode: bool, diff_mode: bool, run_command=None) -> dict:
     diffs: list | None = [] if diff_mode else None
     changed = make_directories(params["directories"], check_mode)
     made = {path for path in changed if not os.path.isdir(path)}  # in check mode only
-    changed += write_files(params["files"], False, made, check_mode, diffs)
-    changed += write_files(params["secret_files"], True, made, check_mode, diffs)
+    changed += write_files(params["files"], False, made, check_mode, diffs, run_command)
+    changed += write_files(params["secret_files"], True, made, check_mode, diffs, run_command)
     changed += remove_files(params["absent"], check_mode, diffs)
     result: dict = {"changed": bool(changed), "changed_files": changed}
     if diffs:
@@ -375,7 +416,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
-        result = run(module.params, module.check_mode, module._diff)
+        result = run(module.params, module.check_mode, module._diff, module.run_command)
     except ConfigFilesError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:

@@ -165,3 +165,49 @@ def test_check_mode_reads_files_in_a_directory_whose_mode_alone_changes(capsys, 
         _ansible_check_mode=True,
     )
     assert result["changed_files"] == [str(folder)]
+
+
+def test_force_false_writes_a_missing_file_and_leaves_an_existing_one(capsys, tmp_path):
+    path = tmp_path / "acl"
+    args = {"files": [{"path": str(path), "content": "", "mode": "0644", "force": False}]}
+    code, result = run_module(capsys, **args)
+    assert (code, result["changed_files"]) == (0, [str(path)])
+    assert path.read_text() == "" and mode_of(path) == 0o644
+    # What another module wrote there since (the write pause's ACL), content and mode, stays.
+    path.write_text("paused\n")
+    path.chmod(0o600)
+    code, result = run_module(capsys, **args)
+    assert (code, result["changed"]) == (0, False)
+    assert path.read_text() == "paused\n" and mode_of(path) == 0o600
+
+
+def test_validate_checks_the_new_content_before_it_replaces_the_file(capsys, tmp_path):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text("good\n")
+    # The command sees the new content at %s: it refuses a file that holds "bad".
+    check = "sh -c '! grep -q bad %s'"
+    code, result = run_module(capsys, files=[{"path": str(path), "content": "good too\n", "validate": check}])
+    assert (code, result["changed_files"]) == (0, [str(path)])
+    assert path.read_text() == "good too\n"
+    code, result = run_module(capsys, files=[{"path": str(path), "content": "bad\n", "validate": check}])
+    assert code == 1
+    assert "failed its validate command (rc 1), the file is unchanged" in result["msg"]
+    assert path.read_text() == "good too\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["haproxy.cfg"]  # no temporary file left
+
+
+def test_validate_runs_only_on_a_change_and_hides_a_secret_files_output(capsys, tmp_path):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text("s3cret\n")
+    failing = "sh -c 'cat %s; exit 3'"
+    code, result = run_module(
+        capsys, secret_files=[{"path": str(path), "content": "s3cret\n", "validate": failing}]
+    )
+    assert (code, result["changed"]) == (0, False)
+    code, result = run_module(
+        capsys, secret_files=[{"path": str(path), "content": "n3w\n", "validate": failing}]
+    )
+    assert code == 1 and "(rc 3)" in result["msg"]
+    assert "n3w" not in json.dumps(result) and "output not shown" in result["msg"]
+    code, result = run_module(capsys, files=[{"path": str(path), "content": "x\n", "validate": "true"}])
+    assert code == 1 and "validate must hold %s" in result["msg"]
