@@ -28,6 +28,15 @@ options:
       - A path in the file system (from its root) to look up.
       - Without it only the monitors are checked.
     type: str
+  missing_library:
+    description:
+      - What to do with O(path) on a host without python3-cephfs (the Ceph client's packages not
+        installed yet). V(fail) fails with RV(reason) V(library); V(skip) checks the monitors
+        only and returns no RV(stat), so that a check made before the packages are installed
+        (a preflight) looks the path up wherever it can.
+    type: str
+    choices: [fail, skip]
+    default: fail
 attributes:
   check_mode:
     support: full
@@ -69,7 +78,7 @@ monitors_unanswered:
   sample: ["10.0.0.13:6789"]
 stat:
   description: O(path) in the file system; only C(exists) when it does not exist.
-  returned: when O(path) was looked up
+  returned: when O(path) was looked up (not with O(missing_library=skip) on a host without python3-cephfs)
   type: dict
   contains:
     exists:
@@ -118,6 +127,8 @@ def run(module: AnsibleModule) -> dict:
     result = {"changed": False, "monitors_unanswered": silent}
     if params["path"] is None or (monitors and len(silent) == len(monitors)):
         return result
+    if not have_libcephfs() and params["missing_library"] == "skip":
+        return result
     if not have_libcephfs() and module.check_mode:
         module.warn("python3-cephfs is not installed yet: the path was not looked up in check mode")
         return result
@@ -133,7 +144,11 @@ def run(module: AnsibleModule) -> dict:
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={**CONNECTION_ARGS, "path": {"type": "str"}},
+        argument_spec={
+            **CONNECTION_ARGS,
+            "path": {"type": "str"},
+            "missing_library": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+        },
         supports_check_mode=True,
     )
     module.exit_json(**run(module))

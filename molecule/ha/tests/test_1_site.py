@@ -84,6 +84,10 @@ def lb_on_node1(groups):
     groups["harbor_lb"]["hosts"]["sandbox-harbor1"] = None
 
 
+def unchanged(groups):
+    """The inventory as it is (the case is in its extra vars)."""
+
+
 def same_address(groups):
     for node in ("sandbox-harbor1", "sandbox-harbor2"):
         groups["harbor_nodes"]["hosts"][node] = {"cluster_address": "10.201.10.21"}
@@ -105,6 +109,18 @@ BAD_INVENTORIES = {
         same_address,
         {},
         r"Harbor nodes share an address: sandbox-harbor1 and sandbox-harbor2 at 10\.201\.10\.21",
+    ),
+    # Asked of the real Ceph cluster by the nodes, whose client is installed: a key rotated on the
+    # inventory's side only, or a sub-path that is not there, stops the run before the share play.
+    "a Ceph key the cluster refuses": (
+        unchanged,
+        {"cephfs_client_key": "AQB1dAlr9xCPHRAAuJJDMu5Ln1qKyHu8hGMtMQ=="},
+        r"refused client\.\S+.*Check cephfs_client_key",
+    ),
+    "a sub-path the file system lacks": (
+        unchanged,
+        {"cephfs_client_subpath": "/nope"},
+        r"cephfs_client_subpath /nope is not a directory of the file system",
     ),
 }
 

@@ -111,6 +111,28 @@ def test_info_without_libcephfs_fails(capsys, monkeypatch, monitor):
     assert result["reason"] == "library"
 
 
+def test_info_missing_library_skip_checks_the_monitors_only_without_libcephfs(capsys, monkeypatch, monitor):
+    monkeypatch.setattr(mu, "cephfs", None)
+    silent = silent_monitor()
+    args = {
+        "monitors": [monitor, silent],
+        "key": KEY,
+        "path": "/harbor",
+        "missing_library": "skip",
+        "timeout": 2,
+    }
+    code, result = run_module(cephfs_info, capsys, **args)
+    assert code == 0
+    assert result["monitors_unanswered"] == [silent]
+    assert "stat" not in result
+
+
+def test_info_missing_library_skip_still_looks_up_where_libcephfs_is(capsys, lib, monitor):
+    args = {"monitors": [monitor], "client_id": "harbor", "key": KEY, "fs_name": "cephfs", "path": "/nope"}
+    code, result = run_module(cephfs_info, capsys, missing_library="skip", **args)
+    assert (code, result["stat"]) == (0, {"exists": False})
+
+
 def test_directory_creates_then_changes_nothing(capsys, lib):
     args = {"conf_file": "/etc/ceph/ceph.conf", "path": "/harbor/data", "mode": "0750", "uid": 10000}
     args["gid"] = 10000
