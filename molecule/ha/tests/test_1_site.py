@@ -137,3 +137,45 @@ def test_bad_inventory_fails_in_preflight_naming_the_fix(inventory_copy, case):
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts
     # Nothing after the preflight ran.
     assert "PLAY [Share" not in output
+
+
+# What a write pause (playbooks/write_pause.yml, a backup) leaves at the load balancer.
+PAUSE_STATE = """python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock")
+s.sendall(b"show acl /etc/haproxy/write-pause.acl\\n")
+answer = b""
+while chunk := s.recv(65536):
+    answer += chunk
+print("running:", " ".join(line.split()[-1] for line in answer.decode().splitlines() if line.strip()))
+print("file:", open("/etc/haproxy/write-pause.acl").read().strip())
+'"""
+
+
+def test_a_site_run_that_reloads_haproxy_keeps_a_write_pause():
+    """site.yml writes the pause's ACL file only where it is missing: a run that changes the
+    configuration (so HAProxy reloads and reads the file again) during a pause keeps writes paused."""
+    pause = ansible_playbook(
+        "playbooks/write_pause.yml", inventory=INVENTORY, extra_vars={"write_pause": True}
+    )
+    try:
+        assert pause.returncode == 0, ANSI.sub("", pause.stdout)[-3000:]
+        assert on(LB, PAUSE_STATE).stdout.split("\n")[:2] == ["running: paused", "file: paused"]
+        changed = ansible_playbook(
+            "playbooks/site.yml",
+            "--tags",
+            "loadbalancer",
+            inventory=INVENTORY,
+            extra_vars={"loadbalancer_check_interval": "300ms"},
+        )
+        output = ANSI.sub("", changed.stdout)
+        assert changed.returncode == 0, output[-3000:]
+        assert "RUNNING HANDLER [harbor_ha.cluster.loadbalancer : Reload haproxy]" in output
+        assert on(LB, PAUSE_STATE).stdout.split("\n")[:2] == ["running: paused", "file: paused"]
+    finally:
+        reopen = ansible_playbook(
+            "playbooks/write_pause.yml", inventory=INVENTORY, extra_vars={"write_pause": False}
+        )
+        back = ansible_playbook("playbooks/site.yml", "--tags", "loadbalancer", inventory=INVENTORY)
+    assert (reopen.returncode, back.returncode) == (0, 0)
+    assert on(LB, PAUSE_STATE).stdout.split("\n")[:2] == ["running: ", "file: "]
