@@ -13,6 +13,7 @@ from ha_testlib import (
     INVENTORY,
     LB,
     NODES,
+    REGISTRY,
     edit_hosts,
     lb_servers,
     local_digest,
@@ -152,6 +153,12 @@ print("file:", open("/etc/haproxy/write-pause.acl").read().strip())
 '"""
 
 
+def push_answer() -> str:
+    """The status the client gets for a push's first request (an upload) through the load balancer."""
+    url = f"http://{REGISTRY}/v2/library/pause-probe/blobs/uploads/"
+    return on(CLIENT, f"curl -s -o /dev/null -m 10 -w '%{{http_code}}' -X POST {url}").stdout
+
+
 def test_a_site_run_that_reloads_haproxy_keeps_a_write_pause():
     """site.yml writes the pause's ACL file only where it is missing: a run that changes the
     configuration (so HAProxy reloads and reads the file again) during a pause keeps writes paused."""
@@ -172,6 +179,8 @@ def test_a_site_run_that_reloads_haproxy_keeps_a_write_pause():
         assert changed.returncode == 0, output[-3000:]
         assert "RUNNING HANDLER [harbor_ha.cluster.loadbalancer : Reload haproxy]" in output
         assert on(LB, PAUSE_STATE).stdout.split("\n")[:2] == ["running: paused", "file: paused"]
+        # What a client pushing then sees: the pause's answer.
+        assert push_answer() == "503"
     finally:
         reopen = ansible_playbook(
             "playbooks/write_pause.yml", inventory=INVENTORY, extra_vars={"write_pause": False}
@@ -179,3 +188,5 @@ def test_a_site_run_that_reloads_haproxy_keeps_a_write_pause():
         back = ansible_playbook("playbooks/site.yml", "--tags", "loadbalancer", inventory=INVENTORY)
     assert (reopen.returncode, back.returncode) == (0, 0)
     assert on(LB, PAUSE_STATE).stdout.split("\n")[:2] == ["running: ", "file: "]
+    # Reopened: the registry answers the push's first request itself (token auth: 401).
+    assert push_answer() == "401"
