@@ -109,30 +109,32 @@ SCENARIOS = [
 ]
 
 # The scenarios whose tests hold a bound on time (failover windows, slowest pulls, the VIP's
-# takeover): `test` runs them alone, one after the other, after every other stage. The others
-# assert no time, own their containers and their /24 (molecule/README.md), and share the machine
-# in two lanes.
+# takeover). `test` builds each in a lane (the steps of its test_sequence before side_effect and
+# verify: create, prepare, converge, idempotence, check; none holds a bound), then runs their tests
+# alone, one scenario after the other in the order given, after every other stage, each followed
+# by its destroy. The others assert no time, own their containers and their /24
+# (molecule/README.md), and share the machine in two lanes. A built cluster waits converged and
+# idle until its tests: an idle cluster of ha2's shape (sandbox2) used 0.08-0.09 of a core on this
+# 2-core bed (0.01 with no container), and the ha bounds broke here only under loads of a whole core
+# and more (a spinner and fsync writes). vip's tests come first, so its three hosts wait only while
+# the lanes run.
 TIMED = ("vip", "ha", "ha2")
-# Timed scenarios whose build (the steps of their test_sequence before side_effect and verify:
-# create, prepare, converge, idempotence) runs in a lane; their tests run alone after the lanes,
-# then their destroy. ha2's cluster waits converged and idle while ha's tests run: an idle cluster
-# of its shape (sandbox2) used 0.08-0.09 of a core on this 2-core bed (0.01 with no container), and
-# the ha bounds broke here only under loads of a whole core and more (a spinner and fsync writes).
-BUILT_IN_LANES = ("ha", "ha2")
-# What a stage took in CI (seconds, rounded), to balance the two lanes; a stage not listed counts 300.
+# What a stage took in CI (seconds, rounded; the rehearsal of 2026-12-03), to balance the two
+# lanes; a stage not listed counts 300.
 STAGE_SECONDS = {
-    "lint": 45,
-    "unit": 220,
-    "build and sanity": 30,
-    "molecule smoke": 40,
-    "molecule cephfs": 210,
-    "molecule database": 540,
-    "molecule postgresql": 220,
-    "molecule installer": 110,
-    "molecule installer2": 180,
-    "molecule harbor": 490,
-    "molecule ha (build)": 330,
-    "molecule ha2 (build)": 300,
+    "lint": 75,
+    "unit": 300,
+    "build and sanity": 50,
+    "molecule smoke": 65,
+    "molecule cephfs": 295,
+    "molecule database": 740,
+    "molecule postgresql": 380,
+    "molecule installer": 195,
+    "molecule installer2": 245,
+    "molecule harbor": 725,
+    "molecule vip (build)": 65,
+    "molecule ha (build)": 460,
+    "molecule ha2 (build)": 455,
 }
 
 
@@ -705,12 +707,39 @@ class Timing(NamedTuple):
     start: float  # seconds since the run began
     seconds: float
     status: str
+    cpu: str = ""  # what the machine's CPUs did meanwhile (cpu_share)
+
+
+PROC_STAT = Path("/proc/stat")
+
+
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far, all CPUs, in ticks: user, nice, system, idle, iowait, irq,
+    softirq, steal (proc(5))."""
+    fields = PROC_STAT.read_text().splitlines()[0].split()
+    return [int(value) for value in fields[1:9]]
+
+
+def cpu_share(before: list[int], after: list[int]) -> str:
+    """What the CPUs did between two cpu_ticks(): busy (user, nice, system, irq, softirq), waiting
+    for I/O, and stolen by the hypervisor, in percent of all CPUs' time. Where the run's time went:
+    a stage near 100 % busy is bound by CPU, one with steal lost it to the machine's neighbours."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        b - a for a, b in zip(before, after, strict=True)
+    )
+    total = user + nice + system + idle + iowait + irq + softirq + steal
+    if total <= 0:
+        return ""
+    busy = user + nice + system + irq + softirq
+    parts = (("busy", busy), ("iowait", iowait), ("steal", steal))
+    return ", ".join(f"{name} {round(100 * ticks / total)} %" for name, ticks in parts)
 
 
 def run_stage(name: str, func, lane: str, began: float, timings: list[Timing]) -> bool:
     """One stage; True when it passed. A failure is logged and the run goes on."""
     log(f"=== stage {name}" + (f" (lane {lane})" if lane != "-" else ""))
     start = time.monotonic()
+    ticks = cpu_ticks()
     status = "FAILED"
     try:
         func()
@@ -718,7 +747,9 @@ def run_stage(name: str, func, lane: str, began: float, timings: list[Timing]) -
     except (subprocess.CalledProcessError, BedError) as exc:
         log(f"stage {name} failed: {exc}")
     finally:
-        timings.append(Timing(name, lane, start - began, time.monotonic() - start, status))
+        timings.append(
+            Timing(name, lane, start - began, time.monotonic() - start, status, cpu_share(ticks, cpu_ticks()))
+        )
     return status == "ok"
 
 
@@ -757,27 +788,32 @@ def run_lane(stages: list[tuple[str, object]], lane: str, began: float, timings:
 PRINTING = threading.Lock()
 
 
-def print_timings(timings: list[Timing]) -> None:
+def print_timings(timings: list[Timing], cpu: str = "") -> None:
+    """Each stage's start, length, result and the machine's CPUs meanwhile (a lane's stage shares
+    them with the other lane); then the whole run's."""
     width = max(len("total (wall clock)"), *(len(t.name) for t in timings))
     print("\nstage timings (start: seconds into the run; lanes 1 and 2 share the machine)")
     for t in sorted(timings, key=lambda t: t.start):
-        print(f"  {t.name:<{width}}  lane {t.lane}  start {t.start:7.1f}  {t.seconds:7.1f} s  {t.status}")
+        line = f"  {t.name:<{width}}  lane {t.lane}  start {t.start:7.1f}  {t.seconds:7.1f} s  {t.status:<6}"
+        print(f"{line}  {t.cpu}")
     end = max(t.start + t.seconds for t in timings)
-    print(f"  {'total (wall clock)':<{width}}  {end:7.1f} s")
+    print(f"  {'total (wall clock)':<{width}}  {end:7.1f} s  {cpu}")
 
 
 def test(scenarios: list[str]) -> int:
-    """Setup; then lint, unit, sanity and the untimed scenarios in two lanes; then the timed
-    scenarios (TIMED) one at a time with the machine to themselves. Every stage runs even after a
+    """Setup; then lint, unit, sanity, the untimed scenarios and the builds of the timed ones
+    (TIMED) in two lanes; then the timed scenarios' tests, one scenario at a time with the machine
+    to itself. Every stage runs even after a
     failure, so one red scenario does not hide another."""
     began = time.monotonic()
+    ticks = cpu_ticks()
     timings: list[Timing] = []
     if not run_stage("setup", setup, "-", began, timings):
-        print_timings(timings)
+        print_timings(timings, cpu_share(ticks, cpu_ticks()))
         return 1
     shared = [("lint", lint), ("unit", unit), ("build and sanity", sanity)]
     shared += [(f"molecule {n}", lambda n=n: scenario(n)) for n in scenarios if n not in TIMED]
-    timed = {n: TimedScenario(n) for n in scenarios if n in BUILT_IN_LANES}
+    timed = {n: TimedScenario(n) for n in scenarios if n in TIMED}
     shared += [(f"molecule {n} (build)", t.build) for n, t in timed.items()]
     with ThreadPoolExecutor(max_workers=2) as pool:
         # Every lane's result is read: an error a lane raised is raised here, whatever the other did.
@@ -785,12 +821,9 @@ def test(scenarios: list[str]) -> int:
             pool.map(lambda job: run_lane(job[1], str(job[0]), began, timings), enumerate(lanes(shared), 1))
         )
     passed = all(results)
-    for name in (n for n in scenarios if n in TIMED):
-        if name in timed:
-            passed &= run_stage(f"molecule {name} (tests)", timed[name].tests, "-", began, timings)
-        else:
-            passed &= run_stage(f"molecule {name}", lambda n=name: scenario(n), "-", began, timings)
-    print_timings(timings)
+    for name, built in timed.items():
+        passed &= run_stage(f"molecule {name} (tests)", built.tests, "-", began, timings)
+    print_timings(timings, cpu_share(ticks, cpu_ticks()))
     return 0 if passed else 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import itertools
 import re
 import struct
 import subprocess
@@ -87,16 +88,22 @@ def test_test_runs_every_stage_and_reports_failure(monkeypatch, capsys, tmp_path
     monkeypatch.setattr(testbed, "sanity", lambda: ran.append("build and sanity"))
     monkeypatch.setattr(testbed, "scenario", ran.append)
     monkeypatch.setattr(testbed, "TimedScenario", lambda name: FakeTimed(ran, name))
+    # A machine whose CPUs are half busy, 1 % waiting for I/O and 2 % stolen between any two readings.
+    readings = itertools.count(1)
+    shares = (50, 0, 0, 47, 1, 0, 0, 2)
+    monkeypatch.setattr(testbed, "cpu_ticks", lambda: [n * t for n in [next(readings)] for t in shares])
     assert testbed.test(["smoke", "vip", "ha"]) == 1
     # Setup first; the timed scenarios' tests last, alone, in the given order, after every stage of
-    # the lanes (which include the build of each timed scenario that builds in a lane).
+    # the lanes (which include the build of each timed scenario).
     assert ran[0] == "setup"
-    assert sorted(ran[1:6]) == ["build and sanity", "ha (build)", "lint", "smoke", "unit"]
-    assert ran[6:] == ["vip", "ha (tests)"]
+    assert sorted(ran[1:7]) == ["build and sanity", "ha (build)", "lint", "smoke", "unit", "vip (build)"]
+    assert ran[7:] == ["vip (tests)", "ha (tests)"]
     out = capsys.readouterr().out
     assert "stage timings" in out
     assert re.search(r"unit +lane [12] .* FAILED", out)
-    assert re.search(r"molecule vip +lane - .* ok", out)
+    assert re.search(r"molecule vip \(build\) +lane [12] .* ok", out)
+    assert re.search(r"molecule vip \(tests\) +lane - .* ok +busy 50 %, iowait 1 %, steal 2 %\n", out)
+    assert re.search(r"total \(wall clock\) +[\d.]+ s +busy 50 %, iowait 1 %, steal 2 %\n", out)
     # A lane's stage is printed whole, from the log it keeps.
     assert re.search(
         r"---- output of stage lint [^\n]*\n[^\n]*\n\[testbed\] \$ echo output of lint\noutput of lint\n", out
@@ -242,3 +249,17 @@ def test_an_error_no_stage_expects_is_raised_whatever_the_other_lane_did(monkeyp
     monkeypatch.setattr(testbed, "STAGE_SECONDS", {"lint": 100, "unit": 90, "build and sanity": 1})
     with pytest.raises(RuntimeError, match="a bug in the bed"):
         testbed.test([])
+
+
+def test_cpu_share_says_what_the_cpus_did_between_two_readings(monkeypatch, tmp_path):
+    stat = tmp_path / "stat"
+    monkeypatch.setattr(testbed, "PROC_STAT", stat)
+    # proc(5): cpu user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 10 0 0 40 0 0\ncpu0 50 0 25 400 5 0 0 20 0 0\n")
+    before = testbed.cpu_ticks()
+    assert before == [100, 0, 50, 800, 10, 0, 0, 40]
+    # 1000 ticks later: 600 user, 100 nice, 100 system, 50 idle, 50 iowait, 100 steal.
+    stat.write_text("cpu  700 100 150 850 60 0 0 140 0 0\n")
+    assert testbed.cpu_share(before, testbed.cpu_ticks()) == "busy 80 %, iowait 5 %, steal 10 %"
+    # No tick between the readings: nothing to say.
+    assert testbed.cpu_share(before, before) == ""
