@@ -645,11 +645,25 @@ def scenario(name: str) -> None:
         tool(["molecule", "test", "-s", name])
 
 
+# The first of the files whose scenario sets a test_sequence gives it, as molecule merges them: the
+# scenario's molecule.yml, then the shared base every scenario starts from.
+SEQUENCE_SCRIPT = """
+import sys, yaml
+for path in sys.argv[1:]:
+    sequence = ((yaml.safe_load(open(path)) or {}).get("scenario") or {}).get("test_sequence")
+    if sequence:
+        print(*sequence)
+        break
+else:
+    sys.exit("no test_sequence in " + " or ".join(sys.argv[1:]))
+"""
+
+
 def molecule_sequence(name: str) -> list[str]:
-    """The scenario's test_sequence, from its molecule.yml (read with the tool chain's PyYAML)."""
-    script = "import sys, yaml; print(*yaml.safe_load(open(sys.argv[1]))['scenario']['test_sequence'])"
-    molecule_yml = ROOT / "molecule" / name / "molecule.yml"
-    return tool(["python", "-c", script, str(molecule_yml)], capture=True).stdout.split()
+    """The scenario's test_sequence: its molecule.yml's, or the shared base's
+    (.config/molecule/config.yml) when it sets none. Read with the tool chain's PyYAML."""
+    files = [ROOT / "molecule" / name / "molecule.yml", ROOT / ".config" / "molecule" / "config.yml"]
+    return tool(["python", "-c", SEQUENCE_SCRIPT, *map(str, files)], capture=True).stdout.split()
 
 
 class TimedScenario:

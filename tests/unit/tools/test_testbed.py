@@ -263,3 +263,25 @@ def test_cpu_share_says_what_the_cpus_did_between_two_readings(monkeypatch, tmp_
     assert testbed.cpu_share(before, testbed.cpu_ticks()) == "busy 80 %, iowait 5 %, steal 10 %"
     # No tick between the readings: nothing to say.
     assert testbed.cpu_share(before, before) == ""
+
+
+@pytest.mark.parametrize("name", ["vip", "ha", "ha2"])
+def test_molecule_sequence_is_what_molecule_runs_for_each_timed_scenario(name):
+    """The scenario's own test_sequence, else the shared base's (vip sets none), as molecule merges
+    them; read with the tool chain's python, as `test` does."""
+    scenario = yaml.safe_load((testbed.ROOT / "molecule" / name / "molecule.yml").read_text())
+    base = yaml.safe_load((testbed.ROOT / ".config" / "molecule" / "config.yml").read_text())
+    expected = (scenario.get("scenario") or {}).get("test_sequence") or base["scenario"]["test_sequence"]
+    assert testbed.molecule_sequence(name) == expected
+    assert "verify" in expected and expected[-1] == "destroy"
+
+
+def test_molecule_sequence_names_the_files_without_one(monkeypatch, tmp_path):
+    (tmp_path / "molecule" / "bare").mkdir(parents=True)
+    (tmp_path / "molecule" / "bare" / "molecule.yml").write_text("platforms: []\n")
+    (tmp_path / ".config" / "molecule").mkdir(parents=True)
+    (tmp_path / ".config" / "molecule" / "config.yml").write_text("driver: {name: docker}\n")
+    monkeypatch.setattr(testbed, "ROOT", tmp_path)
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        testbed.molecule_sequence("bare")
+    assert "no test_sequence in" in failed.value.stderr
