@@ -682,7 +682,8 @@ class TimedScenario:
         self.built = False
 
     def molecule(self, step: str) -> None:
-        tool(["molecule", step, "-s", self.name])
+        # A step of test_sequence is molecule's command with "_" for "-" (side_effect: side-effect).
+        tool(["molecule", step.replace("_", "-"), "-s", self.name])
 
     def build(self) -> None:
         self.lock.enter_context(scenario_lock(self.name))

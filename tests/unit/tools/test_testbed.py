@@ -285,3 +285,12 @@ def test_molecule_sequence_names_the_files_without_one(monkeypatch, tmp_path):
     with pytest.raises(subprocess.CalledProcessError) as failed:
         testbed.molecule_sequence("bare")
     assert "no test_sequence in" in failed.value.stderr
+
+
+def test_each_step_runs_as_molecule_names_its_command(monkeypatch):
+    ran: list[list[str]] = []
+    monkeypatch.setattr(testbed, "tool", ran.append)
+    timed = testbed.TimedScenario("vip")
+    for step in ("converge", "side_effect", "verify"):
+        timed.molecule(step)
+    assert ran == [["molecule", command, "-s", "vip"] for command in ("converge", "side-effect", "verify")]
