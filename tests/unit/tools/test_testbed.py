@@ -121,7 +121,7 @@ def test_lanes_keep_the_order_and_balance_the_time(monkeypatch):
     assert max(loads) - min(loads) <= 100
 
 
-def timed_scenario(monkeypatch, name, fail=()):
+def timed_scenario(monkeypatch, name, fail=(), sequence=None):
     """A TimedScenario over a fake molecule that records each step and fails those in `fail`."""
     steps: list[str] = []
 
@@ -131,7 +131,16 @@ def timed_scenario(monkeypatch, name, fail=()):
             raise subprocess.CalledProcessError(1, ["molecule", step])
 
     monkeypatch.setattr(testbed.TimedScenario, "molecule", molecule)
-    sequence = ["destroy", "syntax", "create", "prepare", "converge", "idempotence", "verify", "destroy"]
+    sequence = sequence or [
+        "destroy",
+        "syntax",
+        "create",
+        "prepare",
+        "converge",
+        "idempotence",
+        "verify",
+        "destroy",
+    ]
     monkeypatch.setattr(testbed, "molecule_sequence", lambda n: sequence)
     return testbed.TimedScenario(name), steps
 
@@ -173,6 +182,16 @@ def test_a_failed_build_destroys_and_its_tests_say_why_none_ran(monkeypatch):
     with pytest.raises(testbed.BedError, match="no test of unit-timed-build ran: its build stage failed"):
         scenario.tests()
     assert steps[-1] == "destroy" and "verify" not in steps
+
+
+def test_a_scenario_with_a_check_step_is_refused_before_any_step_and_unlocked(monkeypatch):
+    """vip's sequence: `molecule check` on its own ends in destroy, so verify would find no host."""
+    sequence = ["destroy", "create", "converge", "idempotence", "check", "side_effect", "verify", "destroy"]
+    scenario, steps = timed_scenario(monkeypatch, "unit-timed-check", sequence=sequence)
+    with pytest.raises(testbed.BedError, match=r"unit-timed-check cannot build in a lane: .* check step"):
+        scenario.build()
+    assert steps == ["destroy"]
+    assert lock_is_free("unit-timed-check")
 
 
 def test_ceph_key_has_cephx_secret_form():
