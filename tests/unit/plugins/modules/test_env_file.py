@@ -105,3 +105,109 @@ def test_a_key_cannot_be_both_plain_and_secret(capsys, env):
     code, result = run_module(capsys, path=str(env), values={"A": "1"}, secret_values={"A": "2"})
     assert code == 1
     assert "['A']" in result["msg"]
+
+
+@pytest.fixture
+def two(tmp_path):
+    first, second = tmp_path / "adminserver.env", tmp_path / "ui.env"
+    first.write_text("MYSQL_HOST=mysql\nRESET=false\n")
+    second.write_text("UI_SECRET=$ui_secret\n")
+    for path in (first, second):
+        path.chmod(0o644)
+    return first, second
+
+
+def test_files_edits_each_file_with_its_own_keys_in_one_run(capsys, two):
+    first, second = two
+    code, result = run_module(
+        capsys,
+        files=[
+            {"path": str(first), "values": {"RESET": "true"}, "absent": ["MYSQL_HOST"]},
+            {"path": str(second), "secret_values": {"_REDIS_URL": "redis:6379,100,s3cret"}},
+        ],
+        mode="0600",
+    )
+    assert code == 0
+    assert result["changed"] is True
+    assert result["files"] == {str(first): ["MYSQL_HOST", "RESET"], str(second): ["_REDIS_URL"]}
+    assert result["changed_keys"] == ["MYSQL_HOST", "RESET", "_REDIS_URL"]
+    assert "s3cret" not in json.dumps(result)
+    assert first.read_text() == "RESET=true\n"
+    assert second.read_text() == "UI_SECRET=$ui_secret\n_REDIS_URL=redis:6379,100,s3cret\n"
+    assert [stat.S_IMODE(path.stat().st_mode) for path in two] == [0o600, 0o600]
+
+
+def test_files_second_run_changes_nothing(capsys, two):
+    first, second = two
+    files = [{"path": str(first), "values": {"RESET": "true"}}, {"path": str(second), "values": {"A": "1"}}]
+    run_module(capsys, files=files)
+    code, result = run_module(capsys, files=files)
+    assert (code, result["changed"], result["changed_keys"]) == (0, False, [])
+
+
+def test_files_mode_alone_on_one_file_is_a_change(capsys, two):
+    first, second = two
+    second.chmod(0o600)
+    files = [{"path": str(first), "values": {"RESET": "false"}}, {"path": str(second)}]
+    _, result = run_module(capsys, files=files, mode="0600")
+    assert result["changed"] is True
+    assert result["changed_keys"] == []
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600
+
+
+def test_files_check_mode_writes_nothing_and_diffs_each_changed_file(capsys, two):
+    first, second = two
+    before = [path.read_text() for path in two]
+    _, result = run_module(
+        capsys,
+        files=[
+            {"path": str(first), "values": {"RESET": "true"}},
+            {"path": str(second), "secret_values": {"UI_SECRET": "n3w"}},
+        ],
+        _ansible_check_mode=True,
+        _ansible_diff=True,
+    )
+    assert result["changed"] is True
+    assert [path.read_text() for path in two] == before
+    assert [diff["after_header"] for diff in result["diff"]] == [str(first), str(second)]
+    assert result["diff"][0]["after"] == "MYSQL_HOST=mysql\nRESET=true\n"
+    assert "n3w" not in json.dumps(result)
+
+
+def test_files_a_bad_entry_stops_before_any_file_is_written(capsys, two, tmp_path):
+    first, _ = two
+    before = first.read_text()
+    code, result = run_module(
+        capsys,
+        files=[
+            {"path": str(first), "values": {"RESET": "true"}},
+            {"path": str(tmp_path / "nope"), "values": {"A": "1"}},
+        ],
+    )
+    assert code == 1
+    assert "nope does not exist" in result["msg"]
+    assert first.read_text() == before
+
+
+def test_files_refuses_a_file_given_twice(capsys, two):
+    first, _ = two
+    code, result = run_module(
+        capsys, files=[{"path": str(first), "values": {"A": "1"}}, {"path": str(first), "values": {"B": "2"}}]
+    )
+    assert code == 1
+    assert "more than once" in result["msg"]
+    assert first.read_text() == "MYSQL_HOST=mysql\nRESET=false\n"
+
+
+@pytest.mark.parametrize("extra", [{"path": "/tmp/x"}, {"values": {"A": "1"}}, {"absent": ["A"]}])
+def test_files_excludes_the_single_file_options(capsys, two, extra):
+    first, _ = two
+    code, result = run_module(capsys, files=[{"path": str(first)}], **extra)
+    assert code == 1
+    assert "mutually exclusive" in result["msg"]
+
+
+def test_path_or_files_is_required(capsys):
+    code, result = run_module(capsys, values={"A": "1"})
+    assert code == 1
+    assert "path" in result["msg"] and "files" in result["msg"]
