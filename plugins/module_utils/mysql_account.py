@@ -169,6 +169,107 @@ def statement(server: Server, create: bool, hashes: list[str]) -> tuple[str, lis
     return "SET PASSWORD FOR %s@%s = %s", hashes
 
 
+# Privileges: the account holds exactly the privileges it is given on its database, and nothing
+# else (no global privilege but USAGE, nothing on another database, table or column). Read with
+# SHOW GRANTS (every server prints it; information_schema differs between them).
+_GRANT_LINE = re.compile(r"^GRANT (?P<privs>.+?) ON (?P<object>\S+) TO \S+?@\S+(?P<rest>.*)$", re.S)
+USAGE = "USAGE"
+ALL = "ALL PRIVILEGES"
+GRANT_OPTION = "GRANT OPTION"
+
+
+def privilege_names(privileges: list[str]) -> frozenset[str]:
+    """Privilege names as SHOW GRANTS prints them: upper case, single spaces, ALL as
+    ALL PRIVILEGES, GRANT (as community.mysql.mysql_user takes it) as GRANT OPTION."""
+    names = set()
+    for privilege in privileges:
+        name = " ".join(privilege.split()).upper()
+        if not name:
+            continue
+        names.add({"ALL": ALL, "GRANT": GRANT_OPTION}.get(name, name))
+    return frozenset(names)
+
+
+def database_object(database: str) -> str:
+    """A database as GRANT names it and SHOW GRANTS prints it: quoted, its LIKE wildcards escaped
+    (an unescaped _ would grant every database whose name matches the pattern)."""
+    escaped = database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    return "`" + escaped.replace("`", "``") + "`.*"
+
+
+def parse_grants(lines: list[str]) -> dict[str, frozenset[str]]:
+    """The account's privileges by object, from SHOW GRANTS. A line this cannot read (column
+    privileges, a role, a proxy) is kept under its own text with no name, so that it counts as a
+    privilege beyond the wanted ones."""
+    grants: dict[str, set[str]] = {}
+    for line in lines:
+        match = _GRANT_LINE.match(line.strip())
+        if not match:
+            if line.strip().startswith("GRANT "):
+                grants.setdefault(line.strip(), set())
+            continue
+        privs, obj, rest = match.group("privs"), match.group("object"), match.group("rest")
+        if "(" in privs or privs.strip().upper() == "PROXY":
+            grants.setdefault(line.strip(), set())
+            continue
+        names = set(privilege_names(privs.split(",")))
+        if "WITH GRANT OPTION" in rest.upper():
+            names.add(GRANT_OPTION)
+        grants.setdefault(obj, set()).update(names)
+    return {obj: frozenset(names) for obj, names in grants.items()}
+
+
+def grant_statements(grants: dict[str, frozenset[str]], database: str, wanted: frozenset[str]) -> list[str]:
+    """The statements (parameters: user, host) that leave the account with exactly `wanted` on
+    `database`, from what parse_grants read; none when it holds that already. Missing privileges
+    are granted before any is revoked, so that the account never lacks one it keeps."""
+    target = database_object(database)
+    held = grants.get(target, frozenset())
+    # A literal % in a statement is %% (the driver formats the user and host into it).
+    target_sql = target.replace("%", "%%")
+    others = {
+        obj: names
+        for obj, names in grants.items()
+        if obj != target and not (obj == "*.*" and names <= {USAGE})
+    }
+    statements = []
+    plain = sorted(wanted - {GRANT_OPTION})
+    if (wanted - held) and plain:
+        option = " WITH GRANT OPTION" if GRANT_OPTION in wanted else ""
+        statements.append(f"GRANT {', '.join(plain)} ON {target_sql} TO %s@%s{option}")
+    elif GRANT_OPTION in wanted - held:
+        statements.append(f"GRANT USAGE ON {target_sql} TO %s@%s WITH GRANT OPTION")
+    surplus = held - wanted - {USAGE}
+    if ALL in surplus:
+        # ALL PRIVILEGES is one line; what is wanted is granted again after its revoke.
+        statements.append(f"REVOKE ALL PRIVILEGES ON {target_sql} FROM %s@%s")
+        if plain:
+            statements.append(f"GRANT {', '.join(plain)} ON {target_sql} TO %s@%s")
+        surplus = surplus & {GRANT_OPTION}
+    plain_surplus = sorted(surplus - {GRANT_OPTION})
+    if plain_surplus:
+        statements.append(f"REVOKE {', '.join(plain_surplus)} ON {target_sql} FROM %s@%s")
+    if GRANT_OPTION in surplus:
+        statements.append(f"REVOKE GRANT OPTION ON {target_sql} FROM %s@%s")
+    for obj, names in sorted(others.items()):
+        if not names or "." not in obj:
+            # A line parse_grants could not read: every privilege of the account goes, then what
+            # is wanted comes back.
+            statements.append("REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s")
+            if plain:
+                option = " WITH GRANT OPTION" if GRANT_OPTION in wanted else ""
+                statements.append(f"GRANT {', '.join(plain)} ON {target_sql} TO %s@%s{option}")
+            break
+        extra = sorted(names - {USAGE, GRANT_OPTION})
+        obj_sql = obj.replace("%", "%%")
+        if extra:
+            revoked = ALL if ALL in names else ", ".join(extra)
+            statements.append(f"REVOKE {revoked} ON {obj_sql} FROM %s@%s")
+        if GRANT_OPTION in names:
+            statements.append(f"REVOKE GRANT OPTION ON {obj_sql} FROM %s@%s")
+    return statements
+
+
 # The greeting a server sends before any login (protocol 10): its version comes first.
 def parse_greeting(packet: bytes) -> str:
     """The server version of a greeting payload (without its 4-byte header)."""

@@ -22,7 +22,11 @@ description:
     so that clients still configured with the old one keep logging in while a rotation is under way. With
     O(previous=drop), only O(password) stays valid. Other servers hold one password per account,
     and there the new one replaces the old at once.
-  - Privileges are not this module's. Grant them with community.mysql.mysql_user (without a password).
+  - With O(database) and O(privileges), each of those accounts holds exactly O(privileges) on
+    O(database) and nothing else. Missing privileges are granted (before any is revoked), and
+    privileges beyond them are revoked, global ones (all but C(USAGE)) and those on another
+    database, a table or a column included. The account and its privileges at every host take one
+    module run.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
 options:
@@ -51,6 +55,21 @@ options:
     description: Create the account where it does not exist; V(false) leaves a missing one missing.
     type: bool
     default: true
+  database:
+    description:
+      - The database the accounts get O(privileges) on, by its name (its C(_) and C(%) are
+        escaped in the grant, which then names this database only).
+      - Omitted, the accounts' privileges are left as they are.
+    type: str
+    version_added: 0.2.0
+  privileges:
+    description:
+      - The privileges on O(database), as GRANT names them (C(SELECT), C(CREATE TEMPORARY TABLES),
+        C(ALL)). C(GRANT) stands for the grant option.
+      - Required with O(database).
+    type: list
+    elements: str
+    version_added: 0.2.0
   login_user:
     description: The account the module logs in as (CREATE USER, and SELECT on the mysql database).
     type: str
@@ -94,6 +113,8 @@ EXAMPLES = r"""
     login_user: root
     login_password: "{{ mysql_admin_password }}"
     login_unix_socket: /run/mysqld/mysqld.sock
+    database: registry
+    privileges: [SELECT, INSERT, UPDATE, DELETE]
   no_log: true
 """
 
@@ -110,10 +131,11 @@ dual_passwords:
 accounts:
   description:
     - For each host, what was done (V(created), V(changed), V(unchanged), or V(absent) with
-      O(create=false)) and how many previous passwords stay valid.
+      O(create=false)), how many previous passwords stay valid, and (with O(database)) the
+      statements that set its privileges, empty when it held them already.
   returned: always
   type: dict
-  sample: {10.0.0.21: {action: changed, previous: 1}}
+  sample: {10.0.0.21: {action: changed, previous: 1, grants: ["GRANT SELECT ON `registry`.* TO %s@%s"]}}
 """
 
 import traceback
@@ -160,6 +182,22 @@ def server_of(cursor) -> tuple[mysql_account.Server, mysql_account.Verdict]:
     return server, mysql_account.native_password(server, status)
 
 
+def set_privileges(module: AnsibleModule, cursor, host: str, new: bool) -> list[str]:
+    """Leave the account at `host` with exactly its privileges on its database; the statements."""
+    params = module.params
+    lines = []
+    if not new:
+        cursor.execute("SHOW GRANTS FOR %s@%s", (params["name"], host))
+        lines = [next(iter(row.values())) for row in cursor.fetchall()]
+    grants = mysql_account.parse_grants(lines)
+    wanted = mysql_account.privilege_names(params["privileges"])
+    statements = mysql_account.grant_statements(grants, params["database"], wanted)
+    if not module.check_mode:
+        for sql in statements:
+            cursor.execute(sql, (params["name"], host))
+    return statements
+
+
 def run(module: AnsibleModule, cursor) -> dict:
     params = module.params
     server, verdict = server_of(cursor)
@@ -187,8 +225,13 @@ def run(module: AnsibleModule, cursor) -> dict:
                 sql, hashes = mysql_account.statement(server, current is None, wanted)
                 cursor.execute(sql, (params["name"], host, *hashes))
         accounts[host] = {"action": action, "previous": len(wanted) - 1}
+        if params["database"] is not None:
+            accounts[host]["grants"] = set_privileges(module, cursor, host, current is None)
     return {
-        "changed": any(account["action"] in ("created", "changed") for account in accounts.values()),
+        "changed": any(
+            account["action"] in ("created", "changed") or account.get("grants")
+            for account in accounts.values()
+        ),
         "server": server.text,
         "dual_passwords": mysql_account.dual_passwords(server),
         "accounts": accounts,
@@ -209,7 +252,10 @@ def main() -> None:
             "login_port": {"type": "int", "default": 3306},
             "login_unix_socket": {"type": "path", "default": ""},
             "connect_timeout": {"type": "int", "default": 10},
+            "database": {"type": "str"},
+            "privileges": {"type": "list", "elements": "str"},
         },
+        required_together=[("database", "privileges")],
         supports_check_mode=True,
     )
     if pymysql is None:

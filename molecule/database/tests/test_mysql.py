@@ -5,7 +5,21 @@ import re
 import uuid
 
 import pytest
-from conftest import CLIENT_ADDRESS, DB_ADDRESS, FIXTURES, OUTSIDER_ADDRESS, harbor_sql, root_sql
+from bedhelpers import ansible_playbook
+from conftest import (
+    CLIENT_ADDRESS,
+    DB_ADDRESS,
+    FIXTURES,
+    OUTSIDER_ADDRESS,
+    harbor_sql,
+    root_sql,
+    task_statuses,
+)
+
+CONVERGE = "molecule/database/converge.yml"
+ACCOUNT_TASK = (
+    "Set Harbor's account and its privileges at each Harbor node address, keeping a previous password valid"
+)
 
 
 def test_mariadb_runs_and_listens_on_its_address_only(db):
@@ -91,6 +105,30 @@ def test_harbor_account_exists_at_the_harbor_nodes_addresses_only(db):
     assert len(grants) == 2
     assert grants[0].startswith("GRANT USAGE ON *.* TO")
     assert grants[1] == f"GRANT SELECT, INSERT, UPDATE, DELETE ON `registry`.* TO `harbor`@`{CLIENT_ADDRESS}`"
+
+
+def test_privileges_granted_by_hand_beyond_the_roles_are_revoked_by_the_next_run(db, client):
+    """Drift: what an operator granted by hand on Harbor's database, on another database and
+    globally is gone after the next run, which keeps the account's own privileges throughout."""
+    for grant in ("DROP ON `registry`.*", "SELECT ON `mysql`.*", "PROCESS ON *.*"):
+        root_sql(db, f"GRANT {grant} TO 'harbor'@'{CLIENT_ADDRESS}'")
+    # The drift is real: the account reads another database.
+    assert harbor_sql(client, "SELECT COUNT(*) FROM user", database="mysql").rc == 0
+    run = ansible_playbook(CONVERGE, "--limit", "harbor_db")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert task_statuses(run.stdout, ACCOUNT_TASK) == ["changed"]
+    grants = root_sql(db, f"SHOW GRANTS FOR 'harbor'@'{CLIENT_ADDRESS}'").splitlines()
+    assert [grant.split(" IDENTIFIED ")[0] for grant in grants] == [
+        f"GRANT USAGE ON *.* TO `harbor`@`{CLIENT_ADDRESS}`",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `registry`.* TO `harbor`@`{CLIENT_ADDRESS}`",
+    ]
+    refused = harbor_sql(client, "SELECT COUNT(*) FROM user", database="mysql")
+    assert refused.rc == 1
+    assert "Access denied" in refused.stderr, refused.stderr
+    assert harbor_sql(client, "SELECT COUNT(*) FROM information_schema.TABLES").rc == 0
+    again = ansible_playbook(CONVERGE, "--limit", "harbor_db")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert task_statuses(again.stdout, ACCOUNT_TASK) == ["ok"]
 
 
 def test_root_keeps_its_socket_login_and_has_the_admin_password(db, client):

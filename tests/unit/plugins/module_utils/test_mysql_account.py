@@ -240,3 +240,116 @@ def test_read_greeting_from_nothing_listening():
         port = probe.getsockname()[1]
     with pytest.raises(ConnectionRefusedError):
         acc.read_greeting("127.0.0.1", port, timeout=2)
+
+
+# Privileges, from SHOW GRANTS as MariaDB 10.11 and MySQL 8 print it.
+ROWS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+HASH = "*" + "0123456789ABCDEF" * 2 + "01234567"
+USAGE_LINE = f"GRANT USAGE ON *.* TO `harbor`@`10.0.0.21` IDENTIFIED BY PASSWORD '{HASH}'"
+ROWS_LINE = "GRANT SELECT, INSERT, UPDATE, DELETE ON `registry`.* TO `harbor`@`10.0.0.21`"
+
+
+def test_privilege_names_as_show_grants_prints_them():
+    assert acc.privilege_names(["select", " insert ", "ALL", "grant", "create  temporary tables", ""]) == {
+        "SELECT",
+        "INSERT",
+        "ALL PRIVILEGES",
+        "GRANT OPTION",
+        "CREATE TEMPORARY TABLES",
+    }
+
+
+@pytest.mark.parametrize(
+    ("database", "printed"),
+    [
+        ("registry", "`registry`.*"),
+        ("harbor_db", "`harbor\\_db`.*"),
+        ("a%b", "`a\\%b`.*"),
+        ("we`ird", "`we``ird`.*"),
+    ],
+)
+def test_a_database_is_named_with_its_wildcards_escaped(database, printed):
+    assert acc.database_object(database) == printed
+
+
+def test_grants_are_read_by_object_with_the_grant_option():
+    grants = acc.parse_grants(
+        [USAGE_LINE, "GRANT SELECT, INSERT ON 'harbor\\_db'.* TO 'harbor'@'10.0.0.21' WITH GRANT OPTION"]
+    )
+    assert grants == {"*.*": {"USAGE"}, "'harbor\\_db'.*": {"SELECT", "INSERT", "GRANT OPTION"}}
+
+
+def test_a_line_it_cannot_read_counts_as_a_privilege_beyond_the_wanted_ones():
+    column = "GRANT SELECT (id, name) ON `registry`.`user` TO `harbor`@`10.0.0.21`"
+    grants = acc.parse_grants([USAGE_LINE, ROWS_LINE, column])
+    assert grants[column] == frozenset()
+    assert acc.grant_statements(grants, "registry", ROWS) == [
+        "REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s",
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s",
+    ]
+
+
+def test_the_wanted_privileges_held_need_no_statement():
+    assert acc.grant_statements(acc.parse_grants([USAGE_LINE, ROWS_LINE]), "registry", ROWS) == []
+
+
+def test_a_new_account_is_granted_the_wanted_privileges():
+    assert acc.grant_statements(acc.parse_grants([USAGE_LINE]), "harbor_db", ROWS) == [
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `harbor\\_db`.* TO %s@%s"
+    ]
+
+
+def test_missing_privileges_are_granted_before_surplus_ones_are_revoked():
+    grants = acc.parse_grants([USAGE_LINE, "GRANT SELECT, DROP ON `registry`.* TO `harbor`@`10.0.0.21`"])
+    assert acc.grant_statements(grants, "registry", ROWS) == [
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s",
+        "REVOKE DROP ON `registry`.* FROM %s@%s",
+    ]
+
+
+def test_privileges_anywhere_else_are_revoked():
+    grants = acc.parse_grants(
+        [
+            "GRANT RELOAD, PROCESS ON *.* TO `harbor`@`10.0.0.21` IDENTIFIED BY PASSWORD '*00'",
+            ROWS_LINE,
+            "GRANT ALL PRIVILEGES ON `mysql`.* TO `harbor`@`10.0.0.21` WITH GRANT OPTION",
+            "GRANT SELECT ON `registry`.`user` TO `harbor`@`10.0.0.21`",
+        ]
+    )
+    assert acc.grant_statements(grants, "registry", ROWS) == [
+        "REVOKE PROCESS, RELOAD ON *.* FROM %s@%s",
+        "REVOKE ALL PRIVILEGES ON `mysql`.* FROM %s@%s",
+        "REVOKE GRANT OPTION ON `mysql`.* FROM %s@%s",
+        "REVOKE SELECT ON `registry`.`user` FROM %s@%s",
+    ]
+
+
+def test_all_privileges_held_where_rows_are_wanted_is_narrowed():
+    grants = acc.parse_grants([USAGE_LINE, "GRANT ALL PRIVILEGES ON `registry`.* TO `harbor`@`10.0.0.21`"])
+    assert acc.grant_statements(grants, "registry", ROWS) == [
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s",
+        "REVOKE ALL PRIVILEGES ON `registry`.* FROM %s@%s",
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s",
+    ]
+
+
+def test_all_privileges_wanted_and_held_needs_no_statement():
+    grants = acc.parse_grants([USAGE_LINE, "GRANT ALL PRIVILEGES ON `registry`.* TO `harbor`@`10.0.0.21`"])
+    assert acc.grant_statements(grants, "registry", acc.privilege_names(["ALL"])) == []
+
+
+def test_the_grant_option_is_given_and_taken_on_its_own():
+    held = acc.parse_grants([USAGE_LINE, ROWS_LINE])
+    assert acc.grant_statements(held, "registry", ROWS | {"GRANT OPTION"}) == [
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s WITH GRANT OPTION"
+    ]
+    with_option = acc.parse_grants([USAGE_LINE, ROWS_LINE + " WITH GRANT OPTION"])
+    assert acc.grant_statements(with_option, "registry", ROWS) == [
+        "REVOKE GRANT OPTION ON `registry`.* FROM %s@%s"
+    ]
+
+
+def test_a_percent_sign_reaches_the_server_once():
+    statements = acc.grant_statements({}, "a%b", frozenset({"SELECT"}))
+    assert statements == ["GRANT SELECT ON `a\\%%b`.* TO %s@%s"]
+    assert statements[0] % ("'harbor'", "'h'") == "GRANT SELECT ON `a\\%b`.* TO 'harbor'@'h'"

@@ -26,6 +26,8 @@ class FakeModule:
             "password": "new",
             "previous": "keep",
             "create": True,
+            "database": None,
+            "privileges": None,
         }
         self.params.update(params)
 
@@ -36,13 +38,17 @@ class FakeModule:
 class FakeCursor:
     """Answers VERSION(), the plugin's status and the state query; records every other statement."""
 
-    def __init__(self, version, accounts=None, plugin=None):
+    def __init__(self, version, accounts=None, plugin=None, grants=None):
         self.version, self.accounts, self.plugin = version, accounts or {}, plugin
+        self.grants = grants or {}
         self.executed: list[tuple[str, tuple]] = []
         self._row = None
+        self._rows = []
 
     def execute(self, sql, args=()):
-        if sql.startswith("SELECT VERSION()"):
+        if sql.startswith("SHOW GRANTS"):
+            self._rows = [{f"Grants for {args[0]}@{args[1]}": line} for line in self.grants.get(args[1], [])]
+        elif sql.startswith("SELECT VERSION()"):
             self._row = {"version": self.version}
         elif "information_schema.PLUGINS" in sql:
             self._row = None if self.plugin is None else {"status": self.plugin}
@@ -53,6 +59,9 @@ class FakeCursor:
 
     def fetchone(self):
         return self._row
+
+    def fetchall(self):
+        return self._rows
 
 
 def mariadb_row(*hashes):
@@ -135,3 +144,68 @@ def test_mysql_80_replaces_the_password_at_once():
     assert cursor.executed == [
         ("ALTER USER %s@%s IDENTIFIED WITH mysql_native_password AS %s", ("harbor", "10.0.0.21", NEW))
     ]
+
+
+ROWS = ["SELECT", "INSERT", "UPDATE", "DELETE"]
+USAGE = "GRANT USAGE ON *.* TO `harbor`@`10.0.0.21` IDENTIFIED BY PASSWORD '*00'"
+
+
+def test_an_account_that_holds_its_privileges_changes_nothing():
+    cursor = FakeCursor(
+        "10.11.18-MariaDB",
+        {"10.0.0.21": mariadb_row(NEW)},
+        grants={
+            "10.0.0.21": [
+                USAGE,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON `registry`.* TO `harbor`@`10.0.0.21`",
+            ]
+        },
+    )
+    result = module_under_test.run(FakeModule(database="registry", privileges=ROWS), cursor)
+    assert result["changed"] is False
+    assert result["accounts"]["10.0.0.21"] == {"action": "unchanged", "previous": 0, "grants": []}
+    assert cursor.executed == []
+
+
+def test_a_new_account_is_created_then_granted_its_database_only():
+    cursor = FakeCursor("10.11.18-MariaDB", {})
+    result = module_under_test.run(FakeModule(database="harbor_db", privileges=ROWS), cursor)
+    assert result["changed"] is True
+    assert cursor.executed == [
+        ("CREATE USER %s@%s IDENTIFIED VIA mysql_native_password USING %s", ("harbor", "10.0.0.21", NEW)),
+        ("GRANT DELETE, INSERT, SELECT, UPDATE ON `harbor\\_db`.* TO %s@%s", ("harbor", "10.0.0.21")),
+    ]
+
+
+def test_privileges_alone_are_a_change_and_drift_is_revoked():
+    cursor = FakeCursor(
+        "10.11.18-MariaDB",
+        {"10.0.0.21": mariadb_row(NEW)},
+        grants={
+            "10.0.0.21": [
+                USAGE,
+                "GRANT SELECT, INSERT, UPDATE, DELETE, DROP ON `registry`.* TO `harbor`@`10.0.0.21`",
+            ]
+        },
+    )
+    result = module_under_test.run(FakeModule(database="registry", privileges=ROWS), cursor)
+    assert result["changed"] is True
+    assert result["accounts"]["10.0.0.21"]["action"] == "unchanged"
+    assert cursor.executed == [("REVOKE DROP ON `registry`.* FROM %s@%s", ("harbor", "10.0.0.21"))]
+
+
+def test_check_mode_reports_the_grants_and_runs_none():
+    cursor = FakeCursor("10.11.18-MariaDB", {"10.0.0.21": mariadb_row(NEW)}, grants={"10.0.0.21": [USAGE]})
+    result = module_under_test.run(FakeModule(check_mode=True, database="registry", privileges=ROWS), cursor)
+    assert result["changed"] is True
+    assert result["accounts"]["10.0.0.21"]["grants"] == [
+        "GRANT DELETE, INSERT, SELECT, UPDATE ON `registry`.* TO %s@%s"
+    ]
+    assert cursor.executed == []
+
+
+def test_without_a_database_privileges_are_not_read():
+    cursor = FakeCursor("10.11.18-MariaDB", {"10.0.0.21": mariadb_row(NEW)}, grants={"10.0.0.21": [USAGE]})
+    result = module_under_test.run(FakeModule(), cursor)
+    assert "grants" not in result["accounts"]["10.0.0.21"]
+    assert result["changed"] is False
