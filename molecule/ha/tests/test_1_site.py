@@ -97,7 +97,7 @@ def same_address(groups):
 # On the sandbox's real hosts, the bad-input cases that are about its hosts and groups (a group left
 # out, one host in two roles, two nodes on one address); tests/unit/playbooks/test_site_preflight.py
 # runs the variable checks (TLS files, a role's copy of a cluster fact, ports out of range) against
-# local hosts. Each stops site.yml in its first play, every host unchanged.
+# local hosts. Each stops site.yml in its preflight, every host unchanged.
 BAD_INVENTORIES = {
     "no Harbor group": (without("harbor_nodes"), {}, r"no host in the group harbor_nodes"),
     "no load balancer": (without("harbor_lb"), {}, r"no host in the group harbor_lb"),

@@ -33,16 +33,22 @@ def free_plays() -> list[dict]:
     return [play for play in load(SITE) if play.get("strategy") == "ansible.builtin.free"]
 
 
-def roles_of(play: dict) -> set[str]:
-    """The collection's roles a play runs; a templated name (the database's) stands for every role."""
-    names = {role["role"] for role in play.get("roles", [])}
+def entry_points_of(play: dict) -> set[tuple[str, str]]:
+    """The (role, entry point) pairs a play runs; a templated name (the database's) stands for
+    every database role."""
+    found = {(role["role"], "main") for role in play.get("roles", [])}
     for task in play.get("tasks", []):
-        name = task.get("ansible.builtin.include_role", {}).get("name", "")
+        include = task.get("ansible.builtin.include_role", {})
+        name, entry = include.get("name", ""), include.get("tasks_from", "main")
         if "{{" in name:
-            names |= {PREFIX + "mysql", PREFIX + "postgresql"}
+            found |= {(PREFIX + "mysql", entry), (PREFIX + "postgresql", entry)}
         elif name:
-            names.add(name)
-    return {name.removeprefix(PREFIX) for name in names}
+            found.add((name, entry))
+    return {(name.removeprefix(PREFIX), entry) for name, entry in found}
+
+
+def roles_of(play: dict) -> set[str]:
+    return {role for role, _ in entry_points_of(play)}
 
 
 def walk(tasks: list, here: Path, seen: set[Path]):
@@ -64,9 +70,9 @@ def walk(tasks: list, here: Path, seen: set[Path]):
                 yield from walk(load(target), target, seen)
 
 
-def reachable(role: str) -> list[tuple[dict, Path]]:
+def reachable(role: str, entry: str = "main") -> list[tuple[dict, Path]]:
     seen: set[Path] = set()
-    main = ROOT / "roles" / role / "tasks" / "main.yml"
+    main = ROOT / "roles" / role / "tasks" / f"{entry}.yml"
     found = list(walk(load(main), main, seen)) if main.exists() else []
     handlers = ROOT / "roles" / role / "handlers" / "main.yml"
     if handlers.exists():
@@ -75,11 +81,24 @@ def reachable(role: str) -> list[tuple[dict, Path]]:
 
 
 def test_site_has_free_plays():
-    # The plays this file checks: the layers under Harbor, then the load balancer and the clients.
+    # The plays this file checks: the roles' preflight checks, the layers under Harbor, then the
+    # load balancer and the clients.
     assert [sorted(roles_of(play)) for play in free_plays()] == [
+        [
+            "cephfs_client",
+            "cluster",
+            "docker",
+            "harbor",
+            "loadbalancer",
+            "mysql",
+            "postgresql",
+            "redis",
+            "registry_client",
+        ],
         ["cephfs_client", "cluster", "docker", "mysql", "postgresql", "redis"],
         ["loadbalancer", "registry_client"],
     ]
+    assert {entry for play in free_plays()[:1] for _, entry in entry_points_of(play)} == {"main", "preflight"}
 
 
 def test_free_plays_set_no_unsupported_keyword():
@@ -90,9 +109,11 @@ def test_free_plays_set_no_unsupported_keyword():
                 assert keyword not in task, f"{play['name']} / {task['name']}: {keyword}"
 
 
-@pytest.mark.parametrize("role", sorted({role for play in free_plays() for role in roles_of(play)}))
-def test_a_role_a_free_play_runs_needs_no_unsupported_keyword(role):
-    tasks = reachable(role)
+@pytest.mark.parametrize(
+    ("role", "entry"), sorted({pair for play in free_plays() for pair in entry_points_of(play)})
+)
+def test_a_role_a_free_play_runs_needs_no_unsupported_keyword(role, entry):
+    tasks = reachable(role, entry)
     offending = [
         f"{path.relative_to(ROOT)}: {task.get('name', '?')}: {keyword}: {task[keyword]!r}"
         for task, path in tasks

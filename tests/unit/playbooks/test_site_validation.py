@@ -1,9 +1,9 @@
 """site.yml validates each role's argument spec once per run, in its preflight play.
 
-A layer's include_role with rolespec_validate false relies on this run's preflight: the first
-play (tagged always, so that --tags still runs it) includes the same role's entry point
-`preflight` on the same hosts, and that entry point has the options of `main`. A role whose
-`preflight` drifted from `main`, or a layer added without its preflight, fails here.
+A layer's include_role with rolespec_validate false relies on this run's preflight: the preflight
+plays (the first ones, tagged always, so that --tags still runs them) include the same role's
+entry point `preflight` on the same hosts, and that entry point has the options of `main`. A role
+whose `preflight` drifted from `main`, or a layer added without its preflight, fails here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,16 @@ def plays() -> list[dict]:
     return yaml.safe_load(SITE.read_text())
 
 
+def preflight_plays() -> list[dict]:
+    """The plays before the first that changes a host: their names start with "Preflight"."""
+    found = []
+    for play in plays():
+        if not play["name"].startswith("Preflight"):
+            break
+        found.append(play)
+    return found
+
+
 def role_names(name: str) -> tuple[str, ...]:
     """A templated name (the database's, from cluster_db_type) stands for every database role."""
     return DB_ROLES if "{{" in name else (name.removeprefix(PREFIX),)
@@ -30,7 +40,7 @@ def role_names(name: str) -> tuple[str, ...]:
 
 def unvalidated_includes() -> list[tuple[str, dict]]:
     found = []
-    for play in plays()[1:]:
+    for play in plays()[len(preflight_plays()) :]:
         for task in play.get("tasks", []):
             include = task.get("ansible.builtin.include_role")
             if include and include.get("rolespec_validate") is False:
@@ -39,13 +49,13 @@ def unvalidated_includes() -> list[tuple[str, dict]]:
 
 
 def preflight_includes() -> dict[str, dict]:
-    first = plays()[0]
     found = {}
-    for task in first.get("tasks", []):
-        include = task.get("ansible.builtin.include_role", {})
-        if include.get("tasks_from") == "preflight":
-            for role in role_names(include["name"]):
-                found[role] = task
+    for play in preflight_plays():
+        for task in play.get("tasks", []):
+            include = task.get("ansible.builtin.include_role", {})
+            if include.get("tasks_from") == "preflight":
+                for role in role_names(include["name"]):
+                    found[role] = task
     return found
 
 
@@ -61,10 +71,38 @@ def test_site_skips_some_validation():
     }
 
 
-def test_the_preflight_play_runs_whatever_the_tags():
-    first = plays()[0]
-    assert "always" in first.get("tags", [])
+def test_the_preflight_plays_run_whatever_the_tags():
+    preflight = preflight_plays()
+    assert len(preflight) == 3, [play["name"] for play in preflight]
+    for play in preflight:
+        assert "always" in play.get("tags", []), play["name"]
+        assert play["hosts"] == preflight[0]["hosts"], play["name"]
+
+
+def test_no_host_changes_unless_every_host_passed_the_preflight():
+    """The cluster's checks stop every host at once; the roles' checks run each host at its own
+    pace (the free strategy cannot stop the others), and the last preflight play stops the run
+    when any host failed them or could not be reached."""
+    first, roles, gate = preflight_plays()
     assert first.get("any_errors_fatal") is True
+    assert roles.get("strategy") == "ansible.builtin.free"
+    roles_checked = {
+        role
+        for task in roles["tasks"]
+        for role in role_names(task["ansible.builtin.include_role"]["name"])
+        if task["ansible.builtin.include_role"].get("tasks_from") == "preflight"
+    }
+    layers = {"harbor", "docker", "redis", "loadbalancer", "registry_client", "cephfs_client", *DB_ROLES}
+    assert roles_checked == layers
+    assert gate.get("any_errors_fatal") is True
+    # Without it, ansible-core goes on to the next plays with the hosts that passed.
+    assert gate.get("max_fail_percentage") == 0
+    assert gate.get("gather_facts") is False
+    (check,) = gate["tasks"]
+    assert check.get("run_once") is True
+    assert check["ansible.builtin.assert"]["that"] == (
+        "ansible_play_hosts_all | difference(ansible_play_hosts) | length == 0"
+    )
 
 
 @pytest.mark.parametrize(
