@@ -43,6 +43,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+path:
+  description: The path that was read (O(path)), so that a registered reading says what it is of.
+  returned: always
+  type: str
+  sample: /mnt/cephfs/harbor
 mounted:
   description: Whether a CephFS (type C(ceph) or C(fuse.ceph-fuse)) is the last mount at O(path).
   returned: always

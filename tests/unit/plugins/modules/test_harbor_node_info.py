@@ -292,6 +292,7 @@ def test_cephfs_mount_info_reports_the_share(capsys, tmp_path, monkeypatch):
     assert done.value.code == 0
     assert (result["changed"], result["mounted"], result["answering"]) == (False, True, True)
     assert result["fstype"] == "fuse.ceph-fuse"
+    assert result["path"] == str(tmp_path)
 
 
 def test_the_wait_asks_what_the_load_balancer_checks():
