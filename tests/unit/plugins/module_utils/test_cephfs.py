@@ -117,6 +117,23 @@ def test_session_errors_say_what_to_fix(lib, phase, error, reason, message):
     assert lib.handles[0].state == "shutdown"
 
 
+def test_session_pauses_before_the_shutdown_of_a_mounted_session_only(lib, monkeypatch):
+    """The pause that lets libcephfs 16 drop the last request's references before the unmount."""
+    pauses = []
+    monkeypatch.setattr(mu.time, "sleep", lambda seconds: pauses.append((seconds, lib.handles[-1].state)))
+    with mu.session(lib=lib):
+        pass
+    assert pauses == [(mu.SHUTDOWN_SETTLE, "mounted")]
+    assert lib.handles[0].state == "shutdown"
+    assert 0 < mu.SHUTDOWN_SETTLE <= 0.1
+
+    lib.mount_error = PermissionDenied("denied", errno.EPERM)
+    with pytest.raises(mu.CephFSError), mu.session(lib=lib):
+        pass
+    assert len(pauses) == 1
+    assert lib.handles[1].state == "shutdown"
+
+
 def test_session_names_an_unknown_file_system(lib):
     with (
         pytest.raises(mu.CephFSError, match="no file system 'other'") as caught,
