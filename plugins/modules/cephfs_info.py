@@ -37,6 +37,15 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  mountpoint:
+    description:
+      - A path on the host. Also returns what is mounted there, as
+        M(harbor_ha.cluster.cephfs_mount_info) does, in RV(mount); read first, whatever the
+        cluster answers.
+      - So that a role's preflight, which checks the cluster, also learns whether the share is
+        mounted, and its mount step needs no read of its own when nothing changed the mount since.
+    type: path
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -61,12 +70,19 @@ EXAMPLES = r"""
     key: "{{ cephfs_client_key }}"
     fs_name: cephfs
     path: /harbor
+    mountpoint: /mnt/cephfs/harbor
   register: __subpath
 
 - name: Refuse a sub-path that is not a directory
   ansible.builtin.assert:
     that: __subpath.stat.isdir
     fail_msg: /harbor does not exist in the file system cephfs
+
+- name: Mount the share unless it is mounted already
+  ansible.builtin.systemd_service:
+    name: mnt-cephfs-harbor.mount
+    state: started
+  when: not __subpath.mount.mounted
 """
 
 RETURN = r"""
@@ -97,6 +113,14 @@ stat:
     gid:
       description: Owner's group id.
       type: int
+mount:
+  description:
+    - What is mounted at O(mountpoint), with the keys M(harbor_ha.cluster.cephfs_mount_info)
+      returns (C(path), C(mounted), C(fstype), C(answering), C(error) and the sizes).
+  returned: when O(mountpoint) is given
+  type: dict
+  version_added: 0.2.0
+  sample: {"path": "/mnt/cephfs/harbor", "mounted": true, "fstype": "fuse.ceph-fuse", "answering": true}
 reason:
   description:
     - On failure, what the cluster refused; V(auth) (key or caps), V(fs_name), V(mds),
@@ -107,6 +131,7 @@ reason:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import node_probe
 from ansible_collections.harbor_ha.cluster.plugins.module_utils.cephfs import (
     CONNECTION_ARGS,
     CephFSError,
@@ -120,11 +145,14 @@ from ansible_collections.harbor_ha.cluster.plugins.module_utils.cephfs import (
 def run(module: AnsibleModule) -> dict:
     params = module.params
     monitors = params["monitors"] or []
+    result = {"changed": False}
+    if params["mountpoint"] is not None:
+        result["mount"] = node_probe.share(params["mountpoint"])
     try:
         silent = unanswered_monitors(monitors, params["timeout"])
     except ValueError as exc:
-        module.fail_json(msg=str(exc), reason="monitors")
-    result = {"changed": False, "monitors_unanswered": silent}
+        module.fail_json(msg=str(exc), reason="monitors", **result)
+    result["monitors_unanswered"] = silent
     if params["path"] is None or (monitors and len(silent) == len(monitors)):
         return result
     if not have_libcephfs() and params["missing_library"] == "skip":
@@ -148,6 +176,7 @@ def main() -> None:
             **CONNECTION_ARGS,
             "path": {"type": "str"},
             "missing_library": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+            "mountpoint": {"type": "path"},
         },
         supports_check_mode=True,
     )

@@ -61,6 +61,32 @@ def test_info_looks_up_the_path_as_the_client(capsys, lib, monitor):
     assert lib.handles[0].conf["key"] == KEY
 
 
+def test_info_says_what_is_mounted_at_the_mountpoint(capsys, lib, monitor, monkeypatch, tmp_path):
+    code, result = run_module(cephfs_info, capsys, monitors=[monitor], key=KEY, path="/harbor")
+    assert "mount" not in result
+
+    code, result = run_module(
+        cephfs_info, capsys, monitors=[monitor], key=KEY, path="/harbor", mountpoint=str(tmp_path)
+    )
+    assert code == 0
+    assert result["mount"] == {"path": str(tmp_path), "mounted": False, "fstype": None, "answering": False, "error": None}
+    assert result["stat"]["exists"] is True
+
+    read = []
+    share = {"path": "/mnt/cephfs/harbor", "mounted": True, "fstype": "fuse.ceph-fuse", "answering": True}
+    monkeypatch.setattr(cephfs_info.node_probe, "share", lambda path: read.append(path) or share)
+    code, result = run_module(cephfs_info, capsys, monitors=[monitor], mountpoint="/mnt/cephfs/harbor")
+    assert (code, read, result["mount"]) == (0, ["/mnt/cephfs/harbor"], share)
+
+
+def test_info_reads_the_mount_even_when_the_monitors_are_refused(capsys, lib, monkeypatch):
+    monkeypatch.setattr(cephfs_info.node_probe, "share", lambda path: {"path": path, "mounted": False})
+    code, result = run_module(cephfs_info, capsys, monitors=["http://mon"], mountpoint="/mnt/x")
+    assert code == 1
+    assert result["reason"] == "monitors"
+    assert result["mount"] == {"path": "/mnt/x", "mounted": False}
+
+
 def test_info_reports_a_missing_path(capsys, lib, monitor):
     code, result = run_module(cephfs_info, capsys, monitors=[monitor], key=KEY, path="/nope")
     assert code == 0
