@@ -84,6 +84,16 @@ options:
             runs only when the content changes, not in check mode; when it fails, the file is
             left as it was and the module fails with the command's output.
         type: str
+      drop_lines:
+        description:
+          - A regular expression (Python's C(re), searched in each line as
+            M(ansible.builtin.lineinfile)'s C(regexp)). The lines of the content that match it
+            are left out.
+          - With O(files[].src) set to the file itself, this removes lines from a file in place,
+            as M(ansible.builtin.lineinfile) with C(state=absent) does, in the same call as the
+            other files. The diff then shows the lines removed.
+        type: str
+        version_added: 0.2.0
   secret_files:
     description:
       - Files whose content is a credential (keys, passwords). As O(files), but their content
@@ -118,6 +128,10 @@ options:
       validate:
         description: As O(files[].validate); a failed check's output is not shown (it may quote the content).
         type: str
+      drop_lines:
+        description: As O(files[].drop_lines).
+        type: str
+        version_added: 0.2.0
   absent:
     description: Files to remove when they exist (not directories).
     type: list
@@ -183,6 +197,7 @@ changed_files:
 import grp
 import os
 import pwd
+import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -198,6 +213,7 @@ ENTRY = {
     "mode": {"type": "raw"},
     "force": {"type": "bool", "default": True},
     "validate": {"type": "str"},
+    "drop_lines": {"type": "str"},
 }
 
 
@@ -250,14 +266,31 @@ def wanted_content(entry: dict) -> bytes:
     if has_content == has_src:
         raise ConfigFilesError(f"{entry['path']}: give exactly one of content and src")
     if has_content:
-        return entry["content"].encode("utf-8")
+        data = entry["content"].encode("utf-8")
+    else:
+        try:
+            with open(entry["src"], "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise ConfigFilesError(
+                f"{entry['path']}: cannot read its src {entry['src']}: {exc.strerror}"
+            ) from exc
+    return without_lines(data, entry.get("drop_lines"), entry["path"])
+
+
+def without_lines(data: bytes, pattern: str | None, path: str) -> bytes:
+    """`data` without the lines in which `pattern` is found (all of it when `pattern` is None)."""
+    if pattern is None:
+        return data
     try:
-        with open(entry["src"], "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise ConfigFilesError(
-            f"{entry['path']}: cannot read its src {entry['src']}: {exc.strerror}"
-        ) from exc
+        regexp = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigFilesError(f"{path}: drop_lines is not a regular expression: {exc}") from exc
+    try:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError as exc:
+        raise ConfigFilesError(f"{path}: drop_lines needs UTF-8 text: {exc}") from exc
+    return "".join(line for line in lines if not regexp.search(line.rstrip("\r\n"))).encode("utf-8")
 
 
 def current_content(path: str) -> bytes | None:
@@ -341,7 +374,8 @@ def write_files(
         if before != data:
             changed.append(path)
             if diffs is not None:
-                diffs.append(diff_of(path, before, data, shown=not secret and entry.get("src") is None))
+                shown = not secret and entry.get("src") in (None, path)
+                diffs.append(diff_of(path, before, data, shown=shown))
             if not check_mode:
                 write(path, data, entry, run_command, secret)
         elif attributes_differ(path, entry):

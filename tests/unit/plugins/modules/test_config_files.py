@@ -89,6 +89,57 @@ def test_src_copies_a_file_of_the_node(capsys, tmp_path):
     assert again["changed"] is False
 
 
+NGINX = (
+    "location / {\n"
+    "    proxy_set_header X-Forwarded-For $$proxy_add_x_forwarded_for;\n"
+    "    proxy_set_header X-Forwarded-Proto $$scheme;\n"
+    "    proxy_buffering off;\n"
+    "}\n"
+    "location /v2/ {\n"
+    "  proxy_set_header X-Forwarded-Proto $$scheme;\n"
+    "}\n"
+)
+DROP = r"^\s*proxy_set_header X-Forwarded-Proto \$\$scheme;"
+
+
+def test_drop_lines_removes_lines_of_a_file_in_place_once(capsys, tmp_path):
+    conf = tmp_path / "nginx.http.conf"
+    conf.write_text(NGINX)
+    entry = {"path": str(conf), "src": str(conf), "drop_lines": DROP, "mode": "0644"}
+    code, result = run_module(capsys, files=[entry], _ansible_diff=True)
+    assert (code, result["changed_files"]) == (0, [str(conf)])
+    assert conf.read_text() == NGINX.replace("    proxy_set_header X-Forwarded-Proto $$scheme;\n", "").replace(
+        "  proxy_set_header X-Forwarded-Proto $$scheme;\n", ""
+    )
+    assert "X-Forwarded-For" in conf.read_text()
+    # The file is its own src: its lines are no secret, the diff shows what went.
+    assert result["diff"][0]["before"] == NGINX
+    assert "X-Forwarded-Proto" not in result["diff"][0]["after"]
+    _, again = run_module(capsys, files=[entry])
+    assert again["changed"] is False
+
+
+def test_drop_lines_applies_to_content_and_in_check_mode_writes_nothing(capsys, tmp_path):
+    conf = tmp_path / "nginx.http.conf"
+    conf.write_text(NGINX)
+    entry = {"path": str(conf), "src": str(conf), "drop_lines": DROP}
+    _, result = run_module(capsys, files=[entry], _ansible_check_mode=True)
+    assert result["changed_files"] == [str(conf)]
+    assert conf.read_text() == NGINX
+    other = tmp_path / "other"
+    run_module(capsys, files=[{"path": str(other), "content": "keep\ndrop me\r\nkeep too", "drop_lines": "^drop"}])
+    assert other.read_text() == "keep\nkeep too"
+
+
+def test_drop_lines_refuses_a_bad_expression_naming_the_file(capsys, tmp_path):
+    conf = tmp_path / "conf"
+    conf.write_text("x\n")
+    code, result = run_module(capsys, files=[{"path": str(conf), "src": str(conf), "drop_lines": "(unclosed"}])
+    assert code == 1
+    assert f"{conf}: drop_lines is not a regular expression" in result["msg"]
+    assert conf.read_text() == "x\n"
+
+
 def test_check_mode_reports_without_writing(capsys, tmp_path):
     path = tmp_path / "new" / "conf"
     stale = tmp_path / "stale"
