@@ -11,9 +11,9 @@ author: harbor_ha.cluster contributors (@harbor-ha)
 version_added: 0.2.0
 short_description: Look at several paths and read some files of a host in one call
 description:
-  - Says for each path of O(paths) whether it exists, and what it is; returns the content of the
-    regular files among them whose O(paths[].read) is set (base64, as M(ansible.builtin.slurp)
-    does), and the names in the directories whose O(paths[].list) is set.
+  - Says for each path of O(paths) whether it exists, what it is, and its mode and owner; returns
+    the content of the regular files among them whose O(paths[].read) is set (base64, as
+    M(ansible.builtin.slurp) does), and the names in the directories whose O(paths[].list) is set.
   - One module run instead of a M(ansible.builtin.stat) and a M(ansible.builtin.slurp) per file, so
     that a role reads the state it needs in one round trip and a no-op re-run costs that much less.
   - A path that does not exist is an answer, not an error (O(paths[].read) then returns no
@@ -93,6 +93,21 @@ files:
       description: Its size in bytes (0 when it does not exist).
       type: int
       sample: 4711
+    mode:
+      description: Its permission bits, as an octal string; empty when it does not exist.
+      type: str
+      sample: "0755"
+      version_added: 0.2.0
+    uid:
+      description: Its owner's user id; -1 when it does not exist.
+      type: int
+      sample: 0
+      version_added: 0.2.0
+    gid:
+      description: Its group's id; -1 when it does not exist.
+      type: int
+      sample: 0
+      version_added: 0.2.0
     content:
       description: The file's content, base64-encoded; only for a regular file asked to be read.
       type: str
@@ -116,7 +131,16 @@ from ansible.module_utils.basic import AnsibleModule
 def look(path: str, read: bool = False, listing: bool = False) -> dict:
     """What a path is, with its content or its names when asked for and it is of the right kind.
     A missing path is an answer; any other OSError goes to the caller."""
-    entry: dict = {"path": path, "exists": False, "isdir": False, "isreg": False, "size": 0}
+    entry: dict = {
+        "path": path,
+        "exists": False,
+        "isdir": False,
+        "isreg": False,
+        "size": 0,
+        "mode": "",
+        "uid": -1,
+        "gid": -1,
+    }
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -126,6 +150,9 @@ def look(path: str, read: bool = False, listing: bool = False) -> dict:
         isdir=stat.S_ISDIR(info.st_mode),
         isreg=stat.S_ISREG(info.st_mode),
         size=info.st_size,
+        mode=f"{stat.S_IMODE(info.st_mode):04o}",
+        uid=info.st_uid,
+        gid=info.st_gid,
     )
     if read and entry["isreg"]:
         with open(path, "rb") as handle:

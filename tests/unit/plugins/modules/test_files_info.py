@@ -35,10 +35,24 @@ def test_each_path_is_answered_in_order_with_what_it_is(capsys, tmp_path):
         "isdir": False,
         "isreg": False,
         "size": 0,
+        "mode": "",
+        "uid": -1,
+        "gid": -1,
     }
     assert (cfg["exists"], cfg["isreg"], cfg["isdir"], cfg["size"]) == (True, True, False, 4)
     assert "content" not in cfg
     assert (directory["exists"], directory["isdir"], directory["isreg"]) == (True, True, False)
+
+
+def test_mode_and_owner_are_those_of_the_path(capsys, tmp_path):
+    (tmp_path / "records").mkdir(mode=0o700)
+    os.chmod(tmp_path / "records", 0o700)
+    (tmp_path / "key").write_bytes(b"k")
+    os.chmod(tmp_path / "key", 0o2640)
+    records, key = run(capsys, [{"path": str(tmp_path / "records")}, {"path": str(tmp_path / "key")}])["files"]
+    assert (records["mode"], key["mode"]) == ("0700", "2640")
+    assert (records["uid"], records["gid"]) == (os.getuid(), os.getgid())
+    assert (key["uid"], key["gid"]) == (os.stat(tmp_path / "key").st_uid, os.stat(tmp_path / "key").st_gid)
 
 
 def test_a_file_asked_to_be_read_comes_back_base64_encoded_byte_for_byte(capsys, tmp_path):
