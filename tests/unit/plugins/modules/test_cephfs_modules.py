@@ -69,7 +69,13 @@ def test_info_says_what_is_mounted_at_the_mountpoint(capsys, lib, monitor, monke
         cephfs_info, capsys, monitors=[monitor], key=KEY, path="/harbor", mountpoint=str(tmp_path)
     )
     assert code == 0
-    assert result["mount"] == {"path": str(tmp_path), "mounted": False, "fstype": None, "answering": False, "error": None}
+    assert result["mount"] == {
+        "path": str(tmp_path),
+        "mounted": False,
+        "fstype": None,
+        "answering": False,
+        "error": None,
+    }
     assert result["stat"]["exists"] is True
 
     read = []

@@ -108,9 +108,9 @@ def test_drop_lines_removes_lines_of_a_file_in_place_once(capsys, tmp_path):
     entry = {"path": str(conf), "src": str(conf), "drop_lines": DROP, "mode": "0644"}
     code, result = run_module(capsys, files=[entry], _ansible_diff=True)
     assert (code, result["changed_files"]) == (0, [str(conf)])
-    assert conf.read_text() == NGINX.replace("    proxy_set_header X-Forwarded-Proto $$scheme;\n", "").replace(
-        "  proxy_set_header X-Forwarded-Proto $$scheme;\n", ""
-    )
+    assert conf.read_text() == NGINX.replace(
+        "    proxy_set_header X-Forwarded-Proto $$scheme;\n", ""
+    ).replace("  proxy_set_header X-Forwarded-Proto $$scheme;\n", "")
     assert "X-Forwarded-For" in conf.read_text()
     # The file is its own src: its lines are no secret, the diff shows what went.
     assert result["diff"][0]["before"] == NGINX
@@ -127,14 +127,18 @@ def test_drop_lines_applies_to_content_and_in_check_mode_writes_nothing(capsys, 
     assert result["changed_files"] == [str(conf)]
     assert conf.read_text() == NGINX
     other = tmp_path / "other"
-    run_module(capsys, files=[{"path": str(other), "content": "keep\ndrop me\r\nkeep too", "drop_lines": "^drop"}])
+    run_module(
+        capsys, files=[{"path": str(other), "content": "keep\ndrop me\r\nkeep too", "drop_lines": "^drop"}]
+    )
     assert other.read_text() == "keep\nkeep too"
 
 
 def test_drop_lines_refuses_a_bad_expression_naming_the_file(capsys, tmp_path):
     conf = tmp_path / "conf"
     conf.write_text("x\n")
-    code, result = run_module(capsys, files=[{"path": str(conf), "src": str(conf), "drop_lines": "(unclosed"}])
+    code, result = run_module(
+        capsys, files=[{"path": str(conf), "src": str(conf), "drop_lines": "(unclosed"}]
+    )
     assert code == 1
     assert f"{conf}: drop_lines is not a regular expression" in result["msg"]
     assert conf.read_text() == "x\n"

@@ -49,7 +49,9 @@ def test_mode_and_owner_are_those_of_the_path(capsys, tmp_path):
     os.chmod(tmp_path / "records", 0o700)
     (tmp_path / "key").write_bytes(b"k")
     os.chmod(tmp_path / "key", 0o2640)
-    records, key = run(capsys, [{"path": str(tmp_path / "records")}, {"path": str(tmp_path / "key")}])["files"]
+    records, key = run(capsys, [{"path": str(tmp_path / "records")}, {"path": str(tmp_path / "key")}])[
+        "files"
+    ]
     assert (records["mode"], key["mode"]) == ("0700", "2640")
     assert (records["uid"], records["gid"]) == (os.getuid(), os.getgid())
     assert (key["uid"], key["gid"]) == (os.stat(tmp_path / "key").st_uid, os.stat(tmp_path / "key").st_gid)
