@@ -1,6 +1,7 @@
 """Harbor's schema, read from the harbor-db image, imported exactly once; a database with tables
-is never imported into again, one that lacks some of the schema's tables stops the run naming them,
-and a new node gets its grant from its own play under --limit."""
+is never imported into again, one that lacks some of the schema's tables stops the run naming them
+(also against the tables a caller kept, without the image), and a new node gets its grant from its
+own play under --limit."""
 
 import re
 import uuid
@@ -115,3 +116,53 @@ def test_a_partial_import_stops_the_run_naming_the_missing_tables(partial_run, d
     assert "Load it into Harbor's database" not in result.stdout
     # Nothing was added to it.
     assert root_sql(db, f"SHOW TABLES FROM {name}").split() == ["access", "role"]
+
+
+# The harbor role keeps the schema's tables beside the installer after the first read of the
+# image and gives them back as mysql_schema_tables: a database with tables is then checked
+# against them without a container. The runs below name an image that does not exist
+# (docker run --pull=never would fail), so a run that read the image could not pass or name tables.
+NO_IMAGE = "harbor-ha/no-such-harbor-db:0"
+
+
+@pytest.fixture(scope="module")
+def kept_tables(client) -> list[str]:
+    schema = client.check_output(
+        "docker run --rm --pull=never --network=none --entrypoint=cat %s /tmp/r.sql",
+        FIXTURES["bundled_db_image"],
+    )
+    return sorted(set(re.findall(r"^create table (?:if not exists )?`?(\w+)", schema, re.I | re.M)))
+
+
+def test_kept_tables_check_a_database_with_tables_without_reading_the_image(kept_tables, db):
+    before = tables(db), probe_rows(db)
+    result = ansible_playbook(
+        "molecule/database/converge.yml",
+        "--limit",
+        "database-client",
+        extra_vars={"mysql_schema_image": NO_IMAGE, "mysql_schema_tables": kept_tables},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Check that a database with tables holds every table of the schema" in result.stdout
+    assert (tables(db), probe_rows(db)) == before
+
+
+def test_kept_tables_stop_a_partial_import_naming_the_missing_tables(kept_tables, db):
+    name = f"kept_{uuid.uuid4().hex[:6]}"
+    root_sql(db, f"CREATE DATABASE {name}; CREATE TABLE {name}.access (access_id INT)")
+    result = ansible_playbook(
+        "molecule/database/converge.yml",
+        "--limit",
+        "database-client",
+        extra_vars={
+            "cluster_db_name": name,
+            "cluster_db_user": name,
+            "mysql_schema_image": NO_IMAGE,
+            "mysql_schema_tables": kept_tables,
+        },
+    )
+    assert result.returncode == 2, result.stdout[-3000:]
+    missing = ", ".join(table for table in kept_tables if table != "access")
+    assert f"Harbor's database {name} on database-db holds 1 tables but not {missing}," in failures(result)
+    assert "Load it into Harbor's database" not in result.stdout
+    assert root_sql(db, f"SHOW TABLES FROM {name}").split() == ["access"]
