@@ -21,6 +21,7 @@ description:
     pattern (V(docker-ce=5:27.5.1-1~debian.12~bookworm), V(pkg/bookworm-backports), V(pkg:amd64),
     V(redis*)) is always returned as missing (or, in O(absent), as installed), because what matches
     it is apt's to decide; the apt task then runs as it would without this check.
+  - With O(units), also says of each systemd unit whether it is active and enabled.
   - Never changes anything.
 extends_documentation_fragment:
   - harbor_ha.cluster.attributes
@@ -35,6 +36,15 @@ options:
     type: list
     elements: str
     default: []
+  units:
+    description:
+      - systemd units to report on as well (C(systemctl show)): whether each runs and is enabled.
+      - So that the role that installs a service's packages learns in the same call whether the
+        service runs, and starts or enables it only when it does not.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -58,6 +68,21 @@ EXAMPLES = r"""
     name: [docker.io, docker-compose]
     state: present
   when: __docker_debs.missing | length > 0
+
+- name: Read whether Redis is installed and runs
+  harbor_ha.cluster.deb_packages_info:
+    present: [redis-server]
+    units: [redis-server.service]
+  register: __redis_debs
+
+- name: Enable and start Redis unless it runs, enabled, and nothing was installed
+  ansible.builtin.systemd_service:
+    name: redis-server.service
+    enabled: true
+    state: started
+  when: >-
+    __redis_debs.missing | length > 0
+    or __redis_debs.units['redis-server.service'] != {'active': 'active', 'enabled': 'enabled'}
 """
 
 RETURN = r"""
@@ -73,6 +98,12 @@ installed:
   type: list
   elements: str
   sample: [docker-ce]
+units:
+  description: For each unit of O(units), its C(ActiveState) and C(UnitFileState) as systemd reports them.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {"docker.service": {"active": "active", "enabled": "enabled"}}
 """
 
 import re
@@ -116,11 +147,25 @@ def decide(present: list[str], absent: list[str], output: str) -> tuple[list[str
     return missing, installed
 
 
+def unit_states(units: list[str], output: str) -> dict[str, dict[str, str]]:
+    """{unit: {active, enabled}} from `systemctl show --property=ActiveState,UnitFileState` of
+    `units`: one block per unit, in the order given, blocks apart by an empty line."""
+    blocks = output.strip("\n").split("\n\n") if output.strip() else []
+    if len(blocks) != len(units):
+        raise ValueError(f"systemctl show gave {len(blocks)} answers for {len(units)} units")
+    states = {}
+    for index, unit in enumerate(units):
+        props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
+        states[unit] = {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
+    return states
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "present": {"type": "list", "elements": "str", "default": []},
             "absent": {"type": "list", "elements": "str", "default": []},
+            "units": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -137,7 +182,21 @@ def main() -> None:
         if rc not in (0, 1):
             module.fail_json(msg=f"dpkg-query failed (rc {rc}): {err.strip()}", rc=rc)
     missing, installed = decide(present, absent, output)
-    module.exit_json(changed=False, missing=missing, installed=installed)
+    units = module.params["units"]
+    states = {}
+    if units:
+        systemctl = module.get_bin_path("systemctl", required=True)
+        rc, out, err = module.run_command(
+            [systemctl, "show", "--property=ActiveState,UnitFileState", "--", *units],
+            environ_update={"LC_ALL": "C"},
+        )
+        if rc != 0:
+            module.fail_json(msg=f"systemctl show failed (rc {rc}): {err.strip()}", rc=rc)
+        try:
+            states = unit_states(units, out)
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, missing=missing, installed=installed, units=states)
 
 
 if __name__ == "__main__":

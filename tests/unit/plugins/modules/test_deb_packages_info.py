@@ -101,3 +101,55 @@ def test_a_dpkg_failure_fails_the_task(capsys, monkeypatch):
     )
     assert result["failed"] is True
     assert "database locked" in result["msg"]
+
+
+# systemctl show of docker.service, a unit that does not exist, and a disabled one (seen on a node).
+SYSTEMCTL_SHOW = (
+    "ActiveState=active\nUnitFileState=enabled\n\n"
+    "ActiveState=inactive\nUnitFileState=\n\n"
+    "ActiveState=active\nUnitFileState=disabled\n"
+)
+
+
+def test_unit_states_follow_the_order_of_the_units():
+    units = ["docker.service", "nosuch.service", "haproxy.service"]
+    assert mod.unit_states(units, SYSTEMCTL_SHOW) == {
+        "docker.service": {"active": "active", "enabled": "enabled"},
+        "nosuch.service": {"active": "inactive", "enabled": ""},
+        "haproxy.service": {"active": "active", "enabled": "disabled"},
+    }
+    with pytest.raises(ValueError, match="2 answers for 3 units"):
+        mod.unit_states(units, SYSTEMCTL_SHOW.rsplit("\n\n", 1)[0])
+
+
+def test_module_reads_the_units_in_one_systemctl_call(capsys, monkeypatch):
+    calls = []
+
+    def run_command(self, argv, **kwargs):
+        calls.append(argv)
+        return (0, SYSTEMCTL_SHOW, "") if "systemctl" in argv[0] else (0, DPKG, "")
+
+    monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, required=False: f"/usr/bin/{name}")
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    args = {"present": ["ceph-common"], "units": ["docker.service", "nosuch.service", "haproxy.service"]}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        mod.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["changed"] is False
+    assert result["units"]["docker.service"] == {"active": "active", "enabled": "enabled"}
+    assert result["units"]["haproxy.service"]["enabled"] == "disabled"
+    assert calls[-1] == [
+        "/usr/bin/systemctl",
+        "show",
+        "--property=ActiveState,UnitFileState",
+        "--",
+        "docker.service",
+        "nosuch.service",
+        "haproxy.service",
+    ]
+
+
+def test_module_without_units_asks_systemd_nothing(capsys, monkeypatch):
+    result, calls = run(capsys, monkeypatch, {"present": ["ceph-common"]})
+    assert result["units"] == {}
+    assert all("systemctl" not in argv[0] for argv, _ in calls)
