@@ -151,3 +151,34 @@ def sha256_of(path: str) -> str | None:
         for block in iter(lambda: handle.read(65536), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def unit_states(units: list[str], output: str) -> dict[str, dict[str, str]]:
+    """{unit: {active, enabled}} from `systemctl show --property=ActiveState,UnitFileState` of
+    `units`: one block per unit, in the order given, blocks apart by an empty line."""
+    blocks = output.strip("\n").split("\n\n") if output.strip() else []
+    if len(blocks) != len(units):
+        raise ValueError(f"systemctl show gave {len(blocks)} answers for {len(units)} units")
+    states = {}
+    for index, unit in enumerate(units):
+        props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
+        states[unit] = {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
+    return states
+
+
+def systemd_units(module, units: list[str]) -> dict[str, dict[str, str]]:
+    """Whether each of `units` is active and enabled, in one `systemctl show`; fails the module
+    when systemd does not answer."""
+    if not units:
+        return {}
+    systemctl = module.get_bin_path("systemctl", required=True)
+    rc, out, err = module.run_command(
+        [systemctl, "show", "--property=ActiveState,UnitFileState", "--", *units],
+        environ_update={"LC_ALL": "C"},
+    )
+    if rc != 0:
+        module.fail_json(msg=f"systemctl show failed (rc {rc}): {err.strip()}", rc=rc)
+    try:
+        return unit_states(units, out)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))

@@ -110,6 +110,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.harbor_ha.cluster.plugins.module_utils import node_probe
+
 # A Debian package name (Policy 5.6.1): lower-case letters, digits, "+", "-" and ".", at least two
 # characters, starting with a letter or digit. Anything else carries a version, release,
 # architecture or pattern that only apt can match.
@@ -147,19 +149,6 @@ def decide(present: list[str], absent: list[str], output: str) -> tuple[list[str
     return missing, installed
 
 
-def unit_states(units: list[str], output: str) -> dict[str, dict[str, str]]:
-    """{unit: {active, enabled}} from `systemctl show --property=ActiveState,UnitFileState` of
-    `units`: one block per unit, in the order given, blocks apart by an empty line."""
-    blocks = output.strip("\n").split("\n\n") if output.strip() else []
-    if len(blocks) != len(units):
-        raise ValueError(f"systemctl show gave {len(blocks)} answers for {len(units)} units")
-    states = {}
-    for index, unit in enumerate(units):
-        props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
-        states[unit] = {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
-    return states
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -182,20 +171,7 @@ def main() -> None:
         if rc not in (0, 1):
             module.fail_json(msg=f"dpkg-query failed (rc {rc}): {err.strip()}", rc=rc)
     missing, installed = decide(present, absent, output)
-    units = module.params["units"]
-    states = {}
-    if units:
-        systemctl = module.get_bin_path("systemctl", required=True)
-        rc, out, err = module.run_command(
-            [systemctl, "show", "--property=ActiveState,UnitFileState", "--", *units],
-            environ_update={"LC_ALL": "C"},
-        )
-        if rc != 0:
-            module.fail_json(msg=f"systemctl show failed (rc {rc}): {err.strip()}", rc=rc)
-        try:
-            states = unit_states(units, out)
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
+    states = node_probe.systemd_units(module, module.params["units"])
     module.exit_json(changed=False, missing=missing, installed=installed, units=states)
 
 

@@ -79,6 +79,12 @@ options:
     description: The docker CLI, to read the image of the core container (O(generation=2)).
     type: path
     default: /usr/bin/docker
+  unit:
+    description:
+      - Harbor's systemd unit. Also returns whether it is active and enabled, as RV(unit), so that
+        a role that finds Harbor running, enabled and healthy in one call has nothing to start.
+    type: str
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -141,6 +147,12 @@ endpoints:
   returned: always
   type: dict
   sample: {database: {reachable: true, error: null}}
+unit:
+  description: The C(ActiveState) and C(UnitFileState) of O(unit), as systemd reports them.
+  returned: when O(unit) is given
+  type: dict
+  version_added: 0.2.0
+  sample: {active: active, enabled: enabled}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -196,6 +208,8 @@ def run(module: AnsibleModule) -> dict:
             e["name"]: node_probe.tcp_reachable(e["host"], e["port"], timeout) for e in params["endpoints"]
         },
     }
+    if params["unit"]:
+        result["unit"] = node_probe.systemd_units(module, [params["unit"]])[params["unit"]]
     if params["generation"] == 2:
         result.update(health=node_probe.harbor2_health(base, host, timeout), version=core_release(module))
         result["msg"] = health_line(result["health"])
@@ -231,6 +245,7 @@ def main() -> None:
             "timeout": {"type": "float", "default": 10},
             "generation": {"type": "int", "choices": [1, 2], "default": 1},
             "docker": {"type": "path", "default": "/usr/bin/docker"},
+            "unit": {"type": "str"},
         },
         supports_check_mode=True,
     )

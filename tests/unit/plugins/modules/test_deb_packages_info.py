@@ -113,13 +113,13 @@ SYSTEMCTL_SHOW = (
 
 def test_unit_states_follow_the_order_of_the_units():
     units = ["docker.service", "nosuch.service", "haproxy.service"]
-    assert mod.unit_states(units, SYSTEMCTL_SHOW) == {
+    assert mod.node_probe.unit_states(units, SYSTEMCTL_SHOW) == {
         "docker.service": {"active": "active", "enabled": "enabled"},
         "nosuch.service": {"active": "inactive", "enabled": ""},
         "haproxy.service": {"active": "active", "enabled": "disabled"},
     }
     with pytest.raises(ValueError, match="2 answers for 3 units"):
-        mod.unit_states(units, SYSTEMCTL_SHOW.rsplit("\n\n", 1)[0])
+        mod.node_probe.unit_states(units, SYSTEMCTL_SHOW.rsplit("\n\n", 1)[0])
 
 
 def test_module_reads_the_units_in_one_systemctl_call(capsys, monkeypatch):

@@ -156,6 +156,29 @@ def test_module_reports_a_healthy_node(capsys, harbor, tmp_path):
     assert result["share"]["mounted"] is False  # tmp_path is no CephFS
 
 
+def test_module_reports_the_unit_when_asked(capsys, harbor, tmp_path, monkeypatch):
+    calls = []
+
+    def run_command(self, argv, **kwargs):
+        calls.append(argv)
+        return 0, "ActiveState=active\nUnitFileState=enabled\n", ""
+
+    monkeypatch.setattr(harbor_node_info.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(
+        harbor_node_info.AnsibleModule, "get_bin_path", lambda self, name, required=False: f"/usr/bin/{name}"
+    )
+    args = {"share_path": str(tmp_path), "proxy_url": harbor, "host_header": "lb:8080"}
+    _, result = run_module(capsys, **args)
+    assert "unit" not in result
+    assert calls == []
+    code, result = run_module(capsys, unit="harbor.service", **args)
+    assert code == 0
+    assert result["unit"] == {"active": "active", "enabled": "enabled"}
+    assert result["health"]["healthy"] is True
+    show = ["/usr/bin/systemctl", "show", "--property=ActiveState,UnitFileState", "--", "harbor.service"]
+    assert calls == [show]
+
+
 def test_module_describes_a_dead_node_without_failing(capsys, closed_port, tmp_path):
     code, result = run_module(
         capsys,
