@@ -38,7 +38,7 @@ options:
     default: []
   units:
     description:
-      - systemd units to report on as well (C(systemctl show)): whether each runs and is enabled.
+      - systemd units to report on as well, each with whether it runs and is enabled (C(systemctl show)).
       - So that the role that installs a service's packages learns in the same call whether the
         service runs, and starts or enables it only when it does not.
     type: list
