@@ -154,15 +154,18 @@ def sha256_of(path: str) -> str | None:
 
 
 def unit_states(units: list[str], output: str) -> dict[str, dict[str, str]]:
-    """{unit: {active, enabled}} from `systemctl show --property=ActiveState,UnitFileState` of
-    `units`: one block per unit, in the order given, blocks apart by an empty line."""
+    """{unit: {active, enabled, up}} from `systemctl show --property=ActiveState,UnitFileState` of
+    `units`: one block per unit, in the order given, blocks apart by an empty line. `up`: the unit
+    runs and starts at boot (active, enabled), so that a role has nothing to start or enable."""
     blocks = output.strip("\n").split("\n\n") if output.strip() else []
     if len(blocks) != len(units):
         raise ValueError(f"systemctl show gave {len(blocks)} answers for {len(units)} units")
     states = {}
     for index, unit in enumerate(units):
         props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
-        states[unit] = {"active": props.get("ActiveState", ""), "enabled": props.get("UnitFileState", "")}
+        active, enabled = props.get("ActiveState", ""), props.get("UnitFileState", "")
+        up = active == "active" and enabled == "enabled"
+        states[unit] = {"active": active, "enabled": enabled, "up": up}
     return states
 
 

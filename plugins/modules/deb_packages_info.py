@@ -80,9 +80,7 @@ EXAMPLES = r"""
     name: redis-server.service
     enabled: true
     state: started
-  when: >-
-    __redis_debs.missing | length > 0
-    or __redis_debs.units['redis-server.service'] != {'active': 'active', 'enabled': 'enabled'}
+  when: __redis_debs.missing | length > 0 or not __redis_debs.units['redis-server.service'].up
 """
 
 RETURN = r"""
@@ -99,11 +97,13 @@ installed:
   elements: str
   sample: [docker-ce]
 units:
-  description: For each unit of O(units), its C(ActiveState) and C(UnitFileState) as systemd reports them.
+  description:
+    - For each unit of O(units), its C(ActiveState) and C(UnitFileState) as systemd reports them,
+      and C(up), true when the unit is active and enabled (nothing to start or enable).
   returned: always
   type: dict
   version_added: 0.2.0
-  sample: {"docker.service": {"active": "active", "enabled": "enabled"}}
+  sample: {"docker.service": {"active": "active", "enabled": "enabled", "up": true}}
 """
 
 import re

@@ -148,11 +148,13 @@ endpoints:
   type: dict
   sample: {database: {reachable: true, error: null}}
 unit:
-  description: The C(ActiveState) and C(UnitFileState) of O(unit), as systemd reports them.
+  description:
+    - The C(ActiveState) and C(UnitFileState) of O(unit), as systemd reports them, and C(up), true
+      when it is active and enabled.
   returned: when O(unit) is given
   type: dict
   version_added: 0.2.0
-  sample: {active: active, enabled: enabled}
+  sample: {active: active, enabled: enabled, up: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule

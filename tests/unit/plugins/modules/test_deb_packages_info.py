@@ -114,9 +114,9 @@ SYSTEMCTL_SHOW = (
 def test_unit_states_follow_the_order_of_the_units():
     units = ["docker.service", "nosuch.service", "haproxy.service"]
     assert mod.node_probe.unit_states(units, SYSTEMCTL_SHOW) == {
-        "docker.service": {"active": "active", "enabled": "enabled"},
-        "nosuch.service": {"active": "inactive", "enabled": ""},
-        "haproxy.service": {"active": "active", "enabled": "disabled"},
+        "docker.service": {"active": "active", "enabled": "enabled", "up": True},
+        "nosuch.service": {"active": "inactive", "enabled": "", "up": False},
+        "haproxy.service": {"active": "active", "enabled": "disabled", "up": False},
     }
     with pytest.raises(ValueError, match="2 answers for 3 units"):
         mod.node_probe.unit_states(units, SYSTEMCTL_SHOW.rsplit("\n\n", 1)[0])
@@ -136,7 +136,7 @@ def test_module_reads_the_units_in_one_systemctl_call(capsys, monkeypatch):
         mod.main()
     result = json.loads(capsys.readouterr().out)
     assert result["changed"] is False
-    assert result["units"]["docker.service"] == {"active": "active", "enabled": "enabled"}
+    assert result["units"]["docker.service"] == {"active": "active", "enabled": "enabled", "up": True}
     assert result["units"]["haproxy.service"]["enabled"] == "disabled"
     assert calls[-1] == [
         "/usr/bin/systemctl",

@@ -173,7 +173,7 @@ def test_module_reports_the_unit_when_asked(capsys, harbor, tmp_path, monkeypatc
     assert calls == []
     code, result = run_module(capsys, unit="harbor.service", **args)
     assert code == 0
-    assert result["unit"] == {"active": "active", "enabled": "enabled"}
+    assert result["unit"] == {"active": "active", "enabled": "enabled", "up": True}
     assert result["health"]["healthy"] is True
     show = ["/usr/bin/systemctl", "show", "--property=ActiveState,UnitFileState", "--", "harbor.service"]
     assert calls == [show]
